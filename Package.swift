@@ -1,0 +1,62 @@
+// swift-tools-version:5.10
+// swiftfwd: a DPDK userspace IPv4/IPv6 forwarder. See docs/architecture.md for the module map.
+import PackageDescription
+
+// Debian's libdpdk.pc cannot be parsed by SwiftPM, so the DPDK flags are given by hand.
+let dpdkIncludes = ["-I/usr/include/dpdk", "-I/usr/include/x86_64-linux-gnu/dpdk"]
+// rte_config.h assumes at least SSE4.2 (Debian builds DPDK for that baseline).
+let dpdkCFlags = dpdkIncludes + ["-msse4.2", "-mpclmul", "-maes", "-include", "rte_config.h"]
+let dpdkLibraries = [
+    "rte_eal", "rte_ethdev", "rte_mbuf", "rte_mempool", "rte_ring", "rte_fib", "rte_rib",
+    "rte_net", "rte_kvargs", "rte_telemetry", "rte_hash", "rte_rcu", "numa",
+]
+// The data-plane modules are built with full optimisation and no exclusivity checks: the hot
+// path is written with unsafe pointers and explicit single-writer ownership (docs/architecture.md).
+// Debug builds (the unit tests) keep every check.
+let dataPlaneSwift: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked", "-Ounchecked"], .when(configuration: .release))]
+
+let package = Package(
+    name: "swiftfwd",
+    platforms: [.macOS(.v13)],
+    products: [.executable(name: "swiftfwd", targets: ["swiftfwd"])],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        .target(
+            name: "CDPDK",
+            cSettings: [.unsafeFlags(dpdkCFlags)],
+            linkerSettings: dpdkLibraries.map { .linkedLibrary($0) }
+        ),
+        .target(
+            name: "DPDK",
+            dependencies: ["CDPDK", "Packet"],
+            swiftSettings: [.unsafeFlags(dpdkIncludes.flatMap { ["-Xcc", $0] } + ["-Xcc", "-msse4.2", "-Xcc", "-mpclmul", "-Xcc", "-maes"])] + dataPlaneSwift
+        ),
+        .target(name: "Packet", swiftSettings: dataPlaneSwift),
+        .target(name: "Forwarding", dependencies: ["Packet"], swiftSettings: dataPlaneSwift),
+        .target(
+            name: "Config",
+            dependencies: ["Packet", .product(name: "Yams", package: "Yams")]
+        ),
+        .target(
+            name: "Dataplane",
+            dependencies: ["DPDK", "Packet", "Forwarding", "Config", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: [.unsafeFlags(dpdkIncludes.flatMap { ["-Xcc", $0] } + ["-Xcc", "-msse4.2"])] + dataPlaneSwift
+        ),
+        .executableTarget(
+            name: "swiftfwd",
+            dependencies: [
+                "Config", "Dataplane", "DPDK",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: [.unsafeFlags(dpdkIncludes.flatMap { ["-Xcc", $0] } + ["-Xcc", "-msse4.2"])]
+        ),
+        .testTarget(name: "PacketTests", dependencies: ["Packet"]),
+        .testTarget(name: "ForwardingTests", dependencies: ["Forwarding", "Packet"]),
+        .testTarget(name: "ConfigTests", dependencies: ["Config", "Packet"]),
+    ]
+)

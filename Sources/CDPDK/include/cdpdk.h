@@ -1,0 +1,98 @@
+/*
+ * cdpdk.h: the thin C shim between Swift and DPDK.
+ *
+ * Swift imports DPDK's functions and most of its static inline functions directly. What it
+ * cannot use is wrapped here, each wrapper static inline (a wrapper in a .c file would cost a
+ * call per packet) and free of logic:
+ *   - `struct rte_mbuf` is over-aligned (64 bytes), so Swift sees it as an OpaquePointer and
+ *     cannot read its fields: the cdpdk_mbuf_* accessors read and write them.
+ *   - macros (rte_pktmbuf_mtod, rte_errno, rte_lcore_id, offload flag masks) do not import.
+ */
+#ifndef CDPDK_H
+#define CDPDK_H
+
+#include <rte_config.h>
+#include <rte_common.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <rte_launch.h>
+#include <rte_cycles.h>
+#include <rte_prefetch.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+#include <rte_ethdev.h>
+#include <rte_ring.h>
+#include <rte_fib.h>
+#include <rte_fib6.h>
+#include <rte_malloc.h>
+#include <rte_version.h>
+#include <rte_dev.h>
+#include <rte_bus_vdev.h>
+
+/* rte_errno is a per-lcore macro; read it right after the failing call. */
+static inline int cdpdk_errno(void) { return rte_errno; }
+
+/* rte_lcore_id() is a macro over a per-thread variable. */
+static inline unsigned cdpdk_lcore_id(void) { return rte_lcore_id(); }
+
+/* rte_pktmbuf_mtod is a macro over the over-aligned mbuf. */
+static inline void *cdpdk_mbuf_data(struct rte_mbuf *m) { return rte_pktmbuf_mtod(m, void *); }
+static inline uint16_t cdpdk_mbuf_data_len(const struct rte_mbuf *m) { return m->data_len; }
+static inline uint32_t cdpdk_mbuf_pkt_len(const struct rte_mbuf *m) { return m->pkt_len; }
+static inline uint16_t cdpdk_mbuf_nb_segs(const struct rte_mbuf *m) { return m->nb_segs; }
+
+/* Shortens a single-segment packet to len bytes (drops Ethernet padding). */
+static inline void cdpdk_mbuf_set_len(struct rte_mbuf *m, uint16_t len) {
+	m->data_len = len;
+	m->pkt_len = len;
+}
+
+/* The two RX IP checksum flag bits; compare with the CDPDK_RX_IP_CKSUM_* values below. */
+static inline uint64_t cdpdk_mbuf_rx_ip_cksum(const struct rte_mbuf *m) {
+	return m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
+}
+static const uint64_t CDPDK_RX_IP_CKSUM_UNKNOWN = RTE_MBUF_F_RX_IP_CKSUM_UNKNOWN;
+static const uint64_t CDPDK_RX_IP_CKSUM_BAD = RTE_MBUF_F_RX_IP_CKSUM_BAD;
+static const uint64_t CDPDK_RX_IP_CKSUM_GOOD = RTE_MBUF_F_RX_IP_CKSUM_GOOD;
+static const uint64_t CDPDK_RX_IP_CKSUM_NONE = RTE_MBUF_F_RX_IP_CKSUM_NONE;
+
+/* RSS hash functions, a macro in rte_ethdev.h. */
+static const uint64_t CDPDK_ETH_RSS_IP = RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP | RTE_ETH_RSS_TCP;
+static const uint64_t CDPDK_RX_OFFLOAD_IPV4_CKSUM = RTE_ETH_RX_OFFLOAD_IPV4_CKSUM;
+
+/* rte_prefetch0 is inline assembly. */
+static inline void cdpdk_prefetch0(const void *p) { rte_prefetch0(p); }
+
+/* rte_rdtsc is inline assembly. */
+static inline uint64_t cdpdk_rdtsc(void) { return rte_rdtsc(); }
+
+/* rte_eth_rx_burst/tx_burst take struct rte_mbuf **, which Swift sees as OpaquePointer arrays;
+ * these keep the call sites in Swift readable and are inlined away. */
+static inline uint16_t cdpdk_rx_burst(uint16_t port, uint16_t queue, struct rte_mbuf **pkts, uint16_t n) {
+	return rte_eth_rx_burst(port, queue, pkts, n);
+}
+static inline uint16_t cdpdk_tx_burst(uint16_t port, uint16_t queue, struct rte_mbuf **pkts, uint16_t n) {
+	return rte_eth_tx_burst(port, queue, pkts, n);
+}
+static inline void cdpdk_mbuf_free(struct rte_mbuf *m) { rte_pktmbuf_free(m); }
+
+/* rte_fib6_lookup_bulk takes uint8_t[][16]; Swift passes a flat byte buffer. */
+static inline int cdpdk_fib6_lookup_bulk(struct rte_fib6 *fib, uint8_t *ips, uint64_t *next_hops, int n) {
+	return rte_fib6_lookup_bulk(fib, (uint8_t (*)[RTE_FIB6_IPV6_ADDR_SIZE])ips, next_hops, n);
+}
+
+/* Cross-thread flags and counters in raw memory (worker stop flag, snapshot reads of
+ * single-writer counters). Swift's Atomic type cannot live in memory shared through raw
+ * pointers; the C11 builtins can, and compile to plain loads and stores on x86-64. */
+static inline uint64_t cdpdk_load_relaxed_u64(const uint64_t *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
+static inline void cdpdk_store_relaxed_u64(uint64_t *p, uint64_t v) { __atomic_store_n(p, v, __ATOMIC_RELAXED); }
+static inline uint32_t cdpdk_load_acquire_u32(const uint32_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
+static inline void cdpdk_store_release_u32(uint32_t *p, uint32_t v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
+
+/* The size Swift cannot compute for the over-aligned mbuf and RTE_PKTMBUF_HEADROOM (a macro). */
+static const unsigned CDPDK_MBUF_HEADROOM = RTE_PKTMBUF_HEADROOM;
+static const unsigned CDPDK_MAX_LCORE = RTE_MAX_LCORE;
+static const unsigned CDPDK_MAX_ETHPORTS = RTE_MAX_ETHPORTS;
+
+#endif

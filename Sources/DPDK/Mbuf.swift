@@ -1,0 +1,45 @@
+import CDPDK
+
+/// An mbuf as seen from Swift: `struct rte_mbuf` is over-aligned, so it arrives as an opaque
+/// pointer and every field is read through an inlined shim accessor.
+public typealias MbufPointer = OpaquePointer
+
+public enum Mbuf {
+    @inlinable @inline(__always)
+    public static func data(_ m: MbufPointer) -> UnsafeMutableRawPointer { cdpdk_mbuf_data(m) }
+
+    @inlinable @inline(__always)
+    public static func dataLength(_ m: MbufPointer) -> UInt16 { cdpdk_mbuf_data_len(m) }
+
+    @inlinable @inline(__always)
+    public static func segmentCount(_ m: MbufPointer) -> UInt16 { cdpdk_mbuf_nb_segs(m) }
+
+    @inlinable @inline(__always)
+    public static func setLength(_ m: MbufPointer, _ length: UInt16) { cdpdk_mbuf_set_len(m, length) }
+
+    /// The NIC's verdict on the IPv4 header checksum: 0 unknown, 1 good, 2 bad, 3 none.
+    @inlinable @inline(__always)
+    public static func ipChecksumFlags(_ m: MbufPointer) -> UInt64 { cdpdk_mbuf_rx_ip_cksum(m) }
+    public static let checksumGood = CDPDK_RX_IP_CKSUM_GOOD
+    public static let checksumBad = CDPDK_RX_IP_CKSUM_BAD
+
+    @inlinable @inline(__always)
+    public static func free(_ m: MbufPointer) { cdpdk_mbuf_free(m) }
+
+    @inlinable @inline(__always)
+    public static func prefetch(_ p: UnsafeRawPointer) { cdpdk_prefetch0(p) }
+}
+
+/// Burst receive and transmit on one (port, queue). Inlined: these are the per-burst calls.
+public enum Burst {
+    @inlinable @inline(__always)
+    public static func receive(port: UInt16, queue: UInt16, into mbufs: UnsafeMutablePointer<MbufPointer?>, capacity: UInt16) -> Int {
+        Int(cdpdk_rx_burst(port, queue, mbufs, capacity))
+    }
+
+    /// Returns how many were queued; the caller owns (and must free) the rest.
+    @inlinable @inline(__always)
+    public static func transmit(port: UInt16, queue: UInt16, _ mbufs: UnsafeMutablePointer<MbufPointer?>, count: UInt16) -> Int {
+        Int(cdpdk_tx_burst(port, queue, mbufs, count))
+    }
+}

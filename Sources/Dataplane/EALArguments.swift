@@ -1,0 +1,46 @@
+import Config
+import Foundation
+
+/// Turns the `eal` and `ports` config into EAL's command line.
+public enum EALArguments {
+    /// True for a PCI address ("0000:03:00.0" or "03:00.0"): those are allow-listed with -a;
+    /// anything else is a virtual device given with --vdev.
+    public static func isPCIAddress(_ device: String) -> Bool {
+        let name = device.split(separator: ",", maxSplits: 1).first.map(String.init) ?? ""
+        return name.range(of: #"^([0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]$"#, options: .regularExpression) != nil
+    }
+
+    /// Free 2 MiB hugepages, read from sysfs; 0 when there are none or it cannot be read.
+    public static func freeHugepageMB() -> Int {
+        guard let text = try? String(contentsOfFile: "/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages", encoding: .utf8),
+              let pages = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) else { return 0 }
+        let mounted = (try? String(contentsOfFile: "/proc/mounts", encoding: .utf8))?.contains("hugetlbfs") ?? false
+        return mounted ? pages * 2 : 0
+    }
+
+    /// Whether to use hugepages, and why, for the startup log.
+    public static func useHugepages(_ eal: EALConfig) -> (Bool, String) {
+        let free = freeHugepageMB()
+        switch eal.hugepages {
+        case .on: return (true, "hugepages: required by config (\(free) MiB free)")
+        case .off: return (false, "hugepages: off by config, using --no-huge")
+        case .auto:
+            if free >= eal.memoryMB { return (true, "hugepages: \(free) MiB free, using \(eal.memoryMB) MiB") }
+            return (false, "hugepages: \(free) MiB free < memory_mb \(eal.memoryMB), using --no-huge anonymous memory")
+        }
+    }
+
+    public static func build(_ config: SwiftfwdConfig, hugepages: Bool) -> [String] {
+        let cores = ([config.eal.mainCore] + config.eal.workerCores).map(String.init).joined(separator: ",")
+        var args = ["-l", cores, "--main-lcore", String(config.eal.mainCore),
+                    "--file-prefix", config.eal.filePrefix,
+                    "-m", String(config.eal.memoryMB),
+                    "--force-max-simd-bitwidth=\(config.eal.maxSIMDBitwidth)"]
+        if !hugepages { args.append("--no-huge") }
+        let pci = config.ports.map(\.device).filter(isPCIAddress)
+        // Without an allow-list EAL would grab every PCI device bound to a DPDK driver.
+        if pci.isEmpty { args.append("--no-pci") } else { for device in pci { args += ["-a", device] } }
+        for device in config.ports.map(\.device) where !isPCIAddress(device) { args += ["--vdev", device] }
+        return args + config.eal.extraArgs
+    }
+}

@@ -1,0 +1,191 @@
+import Config
+import DPDK
+import Forwarding
+import Logging
+import Packet
+
+/// Builds the data plane from a validated config, runs it, and takes it down in order.
+/// This is control-thread code: it may allocate and log freely; workers never call into it.
+public final class Forwarder {
+    public let config: SwiftfwdConfig
+    let logger: Logger
+    public private(set) var ports: [EthernetPort] = []
+    /// Each port's MAC as the forwarder uses it: the configured one when given (even where the
+    /// device could not take it), otherwise the device's.
+    public private(set) var portMACs: [MACAddress] = []
+    var startedPorts: [EthernetPort] = []
+    public private(set) var pool: MbufPool?
+    var ipv4FIB: IPv4FIB?
+    var ipv6FIB: IPv6FIB?
+    public private(set) var table: ForwardingTable?
+    var adjacencies: UnsafeMutablePointer<Adjacency>?
+    var workerSetups: [UnsafeMutablePointer<WorkerSetup>] = []
+    var counters: [WorkerCounters] = []
+    let stopFlag: UnsafeMutablePointer<UInt32>
+    var launched: [UInt32] = []
+    var ealStarted = false
+
+    public init(config: SwiftfwdConfig, logger: Logger) {
+        self.config = config
+        self.logger = logger
+        stopFlag = .allocate(capacity: 1)
+        stopFlag.initialize(to: 0)
+    }
+
+    deinit { stopFlag.deallocate() }
+
+    /// EAL, pool, ports, tables. Throws with a sentence on the first failure; `shutdown()`
+    /// then releases whatever was set up.
+    public func setUp() throws {
+        let (hugepages, hugepageNote) = EALArguments.useHugepages(config.eal)
+        logger.info("\(hugepageNote)")
+        let arguments = EALArguments.build(config, hugepages: hugepages)
+        logger.info("EAL arguments: \(arguments.joined(separator: " "))")
+        try EAL.initialize(programName: "swiftfwd", arguments: arguments)
+        ealStarted = true
+        logger.info("\(EAL.version), TSC \(EAL.tscHz / 1_000_000) MHz")
+
+        let socket = EAL.socketOfLcore(UInt32(config.eal.mainCore))
+        let sizing = MbufPoolSizing(config)
+        let mbufs = config.mempool.mbufs ?? sizing.total
+        let pool = try MbufPool(name: "swiftfwd_mbufs", count: mbufs, cacheSize: config.mempool.cacheSize,
+                                dataRoom: config.mempool.dataRoom, socket: socket)
+        self.pool = pool
+        let poolMiB = Double(mbufs * (config.mempool.dataRoom + 128 + 64)) / 1_048_576
+        logger.info("mbuf pool: \(mbufs) mbufs (\(config.mempool.mbufs == nil ? sizing.explanation : "set in config")), about \(Int(poolMiB)) MiB")
+
+        for (index, portConfig) in config.ports.enumerated() {
+            let port = try EthernetPort(device: portConfig.device)
+            let settings = PortSettings(rxQueues: portConfig.rxQueues, txQueues: portConfig.txQueues,
+                                        rxDescriptors: portConfig.rxDescriptors, txDescriptors: portConfig.txDescriptors,
+                                        mtu: portConfig.mtu, promiscuous: portConfig.promiscuous, mac: portConfig.mac)
+            let notes = try port.configure(settings, pool: pool)
+            for note in notes { logger.warning("port \(portConfig.name): \(note)") }
+            ports.append(port)
+            portMACs.append(portConfig.mac ?? port.mac)
+            _ = index
+        }
+
+        try buildTables(socket: socket)
+
+        for (index, port) in ports.enumerated() {
+            try port.start()
+            startedPorts.append(port)
+            let c = config.ports[index]
+            logger.info("port \(c.name): \(c.device) driver \(port.driverName), MAC \(portMACs[index]), MTU \(c.mtu), \(c.rxQueues) RX / \(c.txQueues) TX queues, link \(port.link.description)")
+        }
+    }
+
+    func buildTables(socket: Int32) throws {
+        let portViews = config.ports.enumerated().map { index, c in
+            PortL3(mac: portMACs[index], mtu: c.mtu, addresses: c.addresses)
+        }
+        let routes = config.routes.map { r -> RouteSpec in
+            switch r.nextHop {
+            case .via(let gateway): return RouteSpec(prefix: r.prefix, target: .via(gateway))
+            case .dev(let port): return RouteSpec(prefix: r.prefix, target: .port(port))
+            }
+        }
+        let neighbors = config.neighbors.map { NeighborSpec(address: $0.address, mac: $0.mac, port: $0.port) }
+        let table = ForwardingTable(ports: portViews, routes: routes, neighbors: neighbors)
+        self.table = table
+
+        let v4 = try IPv4FIB(name: "swiftfwd_v4", socket: socket, maxRoutes: config.fib.ipv4MaxRoutes,
+                             tbl8Groups: config.fib.ipv4Tbl8Groups, defaultNextHop: UInt64(Adjacency.noRouteIndex))
+        ipv4FIB = v4
+        let v6 = try IPv6FIB(name: "swiftfwd_v6", socket: socket, maxRoutes: config.fib.ipv6MaxRoutes,
+                             tbl8Groups: config.fib.ipv6Tbl8Groups, defaultNextHop: UInt64(Adjacency.noRouteIndex))
+        ipv6FIB = v6
+        for (prefix, nextHop) in table.ipv4Routes { try v4.add(prefix, nextHop: UInt64(nextHop)) }
+        for (prefix, nextHop) in table.ipv6Routes { try v6.add(prefix, nextHop: UInt64(nextHop)) }
+
+        let adjacencies = UnsafeMutablePointer<Adjacency>.allocate(capacity: table.adjacencies.count)
+        adjacencies.initialize(from: table.adjacencies, count: table.adjacencies.count)
+        self.adjacencies = adjacencies
+        logger.info("FIB: \(table.ipv4Routes.count) IPv4 routes (\(v4.lookupKind), capacity \(config.fib.ipv4MaxRoutes)), \(table.ipv6Routes.count) IPv6 routes (\(v6.lookupKind), capacity \(config.fib.ipv6MaxRoutes)), \(table.adjacencies.count) adjacencies")
+    }
+
+    /// Launches one pinned worker per worker core.
+    public func launchWorkers() throws {
+        guard let v4 = ipv4FIB, let v6 = ipv6FIB, let adjacencies, let table else { return }
+        let lookup = DPDKRouteLookup(ipv4: v4, ipv6: v6)
+        // ~100 us between forced TX drains: long enough to fill bursts under load, short
+        // enough that a lone packet (a ping) is not held noticeably.
+        let drainCycles = EAL.tscHz / 10_000
+        for (workerIndex, core) in config.eal.workerCores.enumerated() {
+            let queues = config.queueMap.filter { $0.core == core }.map {
+                PolledQueue(portIndex: $0.port, portID: ports[$0.port].id, queue: UInt16($0.queue))
+            }
+            let workerCounters = WorkerCounters.allocate(ports: ports.count)
+            counters.append(workerCounters)
+            let setup = UnsafeMutablePointer<WorkerSetup>.allocate(capacity: 1)
+            setup.initialize(to: WorkerSetup(
+                lcore: UInt32(core), queues: queues, txQueue: UInt16(workerIndex),
+                portIDs: ports.map(\.id), portMACs: portMACs.map(\.value),
+                lookup: lookup, adjacencies: adjacencies, adjacencyCount: table.adjacencies.count,
+                counters: workerCounters, stop: stopFlag, drainCycles: drainCycles))
+            workerSetups.append(setup)
+            let described = queues.map { "\(config.ports[$0.portIndex].name):\($0.queue)" }.joined(separator: " ")
+            try Lcore.launch(workerEntry, argument: UnsafeMutableRawPointer(setup), on: UInt32(core))
+            launched.append(UInt32(core))
+            logger.info("worker on core \(core) polls \(described.isEmpty ? "nothing" : described), TX queue \(workerIndex)")
+        }
+    }
+
+    public func snapshot() -> StatsSnapshot {
+        var portStats = config.ports.map { PortStats(name: $0.name) }
+        for (index, port) in ports.enumerated() { portStats[index].hardware = port.stats }
+        var workers: [WorkerStats] = []
+        for (index, c) in counters.enumerated() {
+            let values = c.snapshot()
+            for p in 0..<ports.count {
+                let base = WorkerCounters.portBase + p * WorkerCounters.slotsPerPort
+                portStats[p].rxPackets += values[base]
+                portStats[p].rxBytes += values[base + 1]
+                portStats[p].txPackets += values[base + 2]
+                portStats[p].txBytes += values[base + 3]
+            }
+            let core = config.eal.workerCores[index]
+            let queues = config.queueMap.filter { $0.core == core }.map { "\(config.ports[$0.port].name):\($0.queue)" }.joined(separator: ",")
+            workers.append(WorkerStats(
+                core: UInt32(core), queues: queues,
+                rxPackets: values[WorkerCounters.rxPackets], txPackets: values[WorkerCounters.txPackets],
+                busyCycles: values[WorkerCounters.busyCycles], idleCycles: values[WorkerCounters.idleCycles],
+                busyPolls: values[WorkerCounters.busyPolls],
+                drops: Array(values[WorkerCounters.dropBase..<(WorkerCounters.dropBase + DropReason.count)])))
+        }
+        return StatsSnapshot(ports: portStats, workers: workers, mempoolSize: pool?.size ?? 0,
+                             mempoolAvailable: pool?.available ?? 0, tscHz: EAL.tscHz)
+    }
+
+    /// Tells the workers to stop and waits until each has drained its TX buffers and returned.
+    public func stopWorkers() {
+        SharedMemory.storeRelease(stopFlag, 1)
+        for lcore in launched { Lcore.wait(lcore) }
+        launched.removeAll()
+    }
+
+    /// Stops and closes ports (drivers give back the mbufs they hold), then counts the pool.
+    /// Returns how many mbufs are missing: anything but 0 is a leak.
+    public func shutdown() -> Int {
+        stopWorkers()
+        for port in startedPorts { port.stop() }
+        startedPorts.removeAll()
+        for port in ports { port.close() }
+        ports.removeAll()
+        var leaked = 0
+        if let pool {
+            leaked = pool.size - pool.available
+        }
+        for setup in workerSetups { setup.deinitialize(count: 1); setup.deallocate() }
+        workerSetups.removeAll()
+        ipv4FIB?.free(); ipv4FIB = nil
+        ipv6FIB?.free(); ipv6FIB = nil
+        adjacencies?.deallocate(); adjacencies = nil
+        for c in counters { c.deallocate() }
+        counters.removeAll()
+        pool?.free(); pool = nil
+        if ealStarted { EAL.cleanup(); ealStarted = false }
+        return leaked
+    }
+}

@@ -1,0 +1,100 @@
+import DPDK
+import Forwarding
+import Foundation
+
+/// A port's counters: ours (summed over workers) and the driver's.
+public struct PortStats: Sendable {
+    public var name: String
+    public var rxPackets: UInt64 = 0
+    public var rxBytes: UInt64 = 0
+    public var txPackets: UInt64 = 0
+    public var txBytes: UInt64 = 0
+    public var hardware = HardwareStats()
+}
+
+public struct WorkerStats: Sendable {
+    public var core: UInt32
+    public var queues: String
+    public var rxPackets: UInt64
+    public var txPackets: UInt64
+    public var busyCycles: UInt64
+    public var idleCycles: UInt64
+    public var busyPolls: UInt64
+    public var drops: [UInt64]
+
+    /// Cycles spent per received packet while busy: the figure to compare with l3fwd.
+    public var cyclesPerPacket: Double { rxPackets == 0 ? 0 : Double(busyCycles) / Double(rxPackets) }
+}
+
+/// Everything the control plane shows, copied out of the workers' counters at one moment.
+/// The console and the shutdown report read this; nothing reads worker memory directly.
+public struct StatsSnapshot: Sendable {
+    public var ports: [PortStats]
+    public var workers: [WorkerStats]
+    public var mempoolSize: Int
+    public var mempoolAvailable: Int
+    public var tscHz: UInt64
+
+    public func drops(_ reason: DropReason) -> UInt64 {
+        workers.reduce(0) { $0 + $1.drops[Int(reason.rawValue)] }
+    }
+
+    public var totalDrops: UInt64 { DropReason.allCases.reduce(0) { $0 + drops($1) } }
+
+    /// The JSON written by `--stats-json`: every drop reason appears, zeros included, so a
+    /// consumer can tell "no such drop" from "no such counter".
+    public func json(leaked: Int?) -> String {
+        var drops: [String: UInt64] = [:]
+        for reason in DropReason.allCases { drops[reason.name] = self.drops(reason) }
+        let object: [String: Any] = [
+            "ports": ports.map { p -> [String: Any] in
+                ["name": p.name, "rx_packets": p.rxPackets, "rx_bytes": p.rxBytes, "tx_packets": p.txPackets, "tx_bytes": p.txBytes,
+                 "hw": ["ipackets": p.hardware.ipackets, "opackets": p.hardware.opackets, "ibytes": p.hardware.ibytes,
+                        "obytes": p.hardware.obytes, "imissed": p.hardware.imissed, "ierrors": p.hardware.ierrors,
+                        "oerrors": p.hardware.oerrors, "rx_nombuf": p.hardware.rxNoMbuf]]
+            },
+            "workers": workers.map { w -> [String: Any] in
+                ["core": w.core, "queues": w.queues, "rx_packets": w.rxPackets, "tx_packets": w.txPackets,
+                 "busy_cycles": w.busyCycles, "idle_cycles": w.idleCycles, "busy_polls": w.busyPolls,
+                 "drops": w.drops.reduce(0, +)]
+            },
+            "drops": drops,
+            "mempool": ["size": mempoolSize, "available": mempoolAvailable, "leaked": leaked.map { $0 as Any } ?? NSNull()],
+            "tsc_hz": tscHz,
+        ]
+        let data = try! JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Human-readable tables for the shutdown report.
+    public var text: String {
+        var lines: [String] = []
+        lines.append(row(["port", "rx packets", "rx bytes", "tx packets", "tx bytes", "hw ipackets", "hw opackets", "imissed", "ierrors", "oerrors", "rx_nombuf"]))
+        for p in ports {
+            lines.append(row([p.name, "\(p.rxPackets)", "\(p.rxBytes)", "\(p.txPackets)", "\(p.txBytes)", "\(p.hardware.ipackets)",
+                              "\(p.hardware.opackets)", "\(p.hardware.imissed)", "\(p.hardware.ierrors)", "\(p.hardware.oerrors)", "\(p.hardware.rxNoMbuf)"]))
+        }
+        lines.append("")
+        lines.append(row(["worker core", "queues", "rx packets", "tx packets", "drops", "busy %", "cycles/packet"]))
+        for w in workers {
+            let total = w.busyCycles + w.idleCycles
+            let busy = total == 0 ? 0 : Double(w.busyCycles) * 100 / Double(total)
+            lines.append(row(["\(w.core)", w.queues, "\(w.rxPackets)", "\(w.txPackets)", "\(w.drops.reduce(0, +))",
+                              String(format: "%.1f", busy), String(format: "%.1f", w.cyclesPerPacket)]))
+        }
+        lines.append("")
+        lines.append(row(["drop reason", "packets"]))
+        for reason in DropReason.allCases where drops(reason) > 0 {
+            lines.append(row([reason.name, "\(drops(reason))"]))
+        }
+        if totalDrops == 0 { lines.append("(no drops)") }
+        return lines.joined(separator: "\n")
+    }
+
+    private func row(_ cells: [String]) -> String {
+        cells.enumerated().map { i, cell in
+            i == 0 ? cell.padding(toLength: max(14, cell.count), withPad: " ", startingAt: 0)
+                   : String(repeating: " ", count: max(0, 12 - cell.count)) + cell
+        }.joined(separator: " ")
+    }
+}

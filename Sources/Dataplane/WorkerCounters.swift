@@ -1,0 +1,64 @@
+import DPDK
+import Forwarding
+
+/// One worker's counters, in a cache-line aligned block of its own.
+///
+/// Ownership (GUIDE rule 5): only the worker writes this block, with plain increments, no
+/// atomics. The control thread reads it with relaxed 64-bit loads (`snapshot`), which on
+/// x86-64 never tear; it never writes it. "Clear counters" is a baseline the reader keeps.
+///
+/// Layout, in UInt64 slots: the fixed slots below, then one per DropReason, then four per port
+/// (rx packets, rx bytes, tx packets, tx bytes).
+public struct WorkerCounters {
+    public static let rxPackets = 0
+    public static let txPackets = 1
+    public static let busyCycles = 2
+    public static let idleCycles = 3
+    public static let busyPolls = 4
+    public static let fixedSlots = 5
+    public static let dropBase = fixedSlots
+    public static let portBase = dropBase + DropReason.count
+    public static let slotsPerPort = 4
+
+    public let base: UnsafeMutablePointer<UInt64>
+    public let portCount: Int
+
+    public static func slotCount(ports: Int) -> Int { portBase + slotsPerPort * ports }
+
+    /// Allocates a zeroed block rounded up to whole cache lines, so no two workers' counters
+    /// share a line (false sharing would cost every increment a cache miss).
+    public static func allocate(ports: Int) -> WorkerCounters {
+        let bytes = (slotCount(ports: ports) * 8 + 63) / 64 * 64
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+        raw.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
+        return WorkerCounters(base: raw.bindMemory(to: UInt64.self, capacity: bytes / 8), portCount: ports)
+    }
+
+    public func deallocate() { UnsafeMutableRawPointer(base).deallocate() }
+
+    @inlinable @inline(__always)
+    public func add(_ slot: Int, _ value: UInt64) { base[slot] &+= value }
+
+    @inlinable @inline(__always)
+    public func countDrop(_ reason: DropReason) { base[WorkerCounters.dropBase &+ Int(reason.rawValue)] &+= 1 }
+
+    @inlinable @inline(__always)
+    public func addPortRx(_ port: Int, packets: UInt64, bytes: UInt64) {
+        let slot = WorkerCounters.portBase &+ port &* WorkerCounters.slotsPerPort
+        base[slot] &+= packets
+        base[slot &+ 1] &+= bytes
+    }
+
+    @inlinable @inline(__always)
+    public func addPortTx(_ port: Int, packets: UInt64, bytes: UInt64) {
+        let slot = WorkerCounters.portBase &+ port &* WorkerCounters.slotsPerPort &+ 2
+        base[slot] &+= packets
+        base[slot &+ 1] &+= bytes
+    }
+
+    /// A consistent-enough copy for the control thread (each value is read atomically; the set
+    /// is not a single instant, which is fine for counters).
+    public func snapshot() -> [UInt64] {
+        (0..<WorkerCounters.slotCount(ports: portCount)).map { SharedMemory.loadRelaxed(base + $0) }
+    }
+}

@@ -1,0 +1,55 @@
+/// The Internet checksum (RFC 1071) and its incremental update (RFC 1624).
+public enum InternetChecksum {
+    /// One's-complement sum of `count` bytes at `p`, folded to 16 bits, in network byte order
+    /// as read from memory (the sum is byte-order independent, RFC 1071 section 2(B)).
+    /// Summing 32-bit words into a 64-bit accumulator needs no carry handling inside the loop.
+    @inlinable @inline(__always)
+    public static func sum(_ p: UnsafeRawPointer, count: Int) -> UInt16 {
+        var acc: UInt64 = 0
+        var offset = 0
+        while offset + 4 <= count {
+            acc &+= UInt64(p.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
+            offset += 4
+        }
+        if offset + 2 <= count {
+            acc &+= UInt64(p.loadUnaligned(fromByteOffset: offset, as: UInt16.self))
+            offset += 2
+        }
+        if offset < count {
+            // A trailing odd byte is padded with zero on the right (first byte in memory).
+            acc &+= UInt64(p.load(fromByteOffset: offset, as: UInt8.self))
+        }
+        return fold(acc)
+    }
+
+    @inlinable @inline(__always)
+    public static func fold(_ value: UInt64) -> UInt16 {
+        var acc = value
+        acc = (acc & 0xFFFF_FFFF) &+ (acc >> 32)
+        acc = (acc & 0xFFFF) &+ (acc >> 16)
+        acc = (acc & 0xFFFF) &+ (acc >> 16)
+        acc = (acc & 0xFFFF) &+ (acc >> 16)
+        return UInt16(truncatingIfNeeded: acc)
+    }
+
+    /// True when a header including its checksum field sums to 0xFFFF (all ones).
+    @inlinable @inline(__always)
+    public static func isValid(_ p: UnsafeRawPointer, count: Int) -> Bool {
+        sum(p, count: count) == 0xFFFF
+    }
+
+    /// The checksum field value for a header whose checksum field is currently zero.
+    @inlinable @inline(__always)
+    public static func compute(_ p: UnsafeRawPointer, count: Int) -> UInt16 {
+        ~sum(p, count: count)
+    }
+
+    /// RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), for a 16-bit field changing from m to m'.
+    /// All values are in the same byte order (any order works, as for the full sum).
+    /// Eqn. 3 never produces the 0xFFFF (-0) that eqn. 2 can, section 3 of the RFC.
+    @inlinable @inline(__always)
+    public static func update(_ checksum: UInt16, old: UInt16, new: UInt16) -> UInt16 {
+        let acc = UInt64(~checksum) &+ UInt64(~old) &+ UInt64(new)
+        return ~fold(acc)
+    }
+}

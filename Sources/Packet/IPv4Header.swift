@@ -1,0 +1,44 @@
+/// IPv4 header field offsets (RFC 791 section 3.1) and accessors over raw memory.
+public enum IPv4Header {
+    public static let minimumLength = 20
+    public static let totalLengthOffset = 2
+    public static let ttlOffset = 8
+    public static let protocolOffset = 9
+    public static let checksumOffset = 10
+    public static let sourceOffset = 12
+    public static let destinationOffset = 16
+
+    @inlinable @inline(__always)
+    public static func versionAndIHL(_ h: UnsafeRawPointer) -> UInt8 { h.load(as: UInt8.self) }
+
+    @inlinable @inline(__always)
+    public static func totalLength(_ h: UnsafeRawPointer) -> Int {
+        Int(UInt16(bigEndian: h.loadUnaligned(fromByteOffset: totalLengthOffset, as: UInt16.self)))
+    }
+
+    @inlinable @inline(__always)
+    public static func ttl(_ h: UnsafeRawPointer) -> UInt8 { h.load(fromByteOffset: ttlOffset, as: UInt8.self) }
+
+    /// Source and destination in host order.
+    @inlinable @inline(__always)
+    public static func source(_ h: UnsafeRawPointer) -> UInt32 {
+        UInt32(bigEndian: h.loadUnaligned(fromByteOffset: sourceOffset, as: UInt32.self))
+    }
+    @inlinable @inline(__always)
+    public static func destination(_ h: UnsafeRawPointer) -> UInt32 {
+        UInt32(bigEndian: h.loadUnaligned(fromByteOffset: destinationOffset, as: UInt32.self))
+    }
+
+    /// Decrements the TTL and patches the checksum incrementally (RFC 1624), without reading
+    /// the rest of the header: the TTL shares a 16-bit word with the protocol field.
+    @inlinable @inline(__always)
+    public static func decrementTTL(_ h: UnsafeMutableRawPointer) {
+        let oldWord = h.loadUnaligned(fromByteOffset: ttlOffset, as: UInt16.self)
+        let ttl = h.load(fromByteOffset: ttlOffset, as: UInt8.self)
+        h.storeBytes(of: ttl &- 1, toByteOffset: ttlOffset, as: UInt8.self)
+        let newWord = h.loadUnaligned(fromByteOffset: ttlOffset, as: UInt16.self)
+        let checksum = h.loadUnaligned(fromByteOffset: checksumOffset, as: UInt16.self)
+        h.storeBytes(of: InternetChecksum.update(checksum, old: oldWord, new: newWord),
+                     toByteOffset: checksumOffset, as: UInt16.self)
+    }
+}
