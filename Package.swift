@@ -58,5 +58,11 @@ let package = Package(
         .testTarget(name: "PacketTests", dependencies: ["Packet"]),
         .testTarget(name: "ForwardingTests", dependencies: ["Forwarding", "Packet"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "Packet"]),
+        // Runs EAL in the test process (--no-huge --in-memory): rte_fib against the reference LPM.
+        .testTarget(
+            name: "DPDKTests",
+            dependencies: ["DPDK", "Forwarding", "Packet"],
+            swiftSettings: [.unsafeFlags(dpdkIncludes.flatMap { ["-Xcc", $0] } + ["-Xcc", "-msse4.2"])]
+        ),
     ]
 )

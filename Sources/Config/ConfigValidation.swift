@@ -85,7 +85,8 @@ enum ConfigValidation {
             }
             let port = ports[entry.port]
             if entry.queue >= port.rxQueues {
-                throw sources.error(at: "queue_map[\(i)].queue", "port \"\(port.name)\" has \(port.rxQueues) RX queue\(port.rxQueues == 1 ? "" : "s"), so expected a queue index between 0 and \(port.rxQueues - 1), found \(entry.queue)")
+                let expected = port.rxQueues == 1 ? "1 RX queue, so expected queue 0" : "\(port.rxQueues) RX queues, so expected a queue index between 0 and \(port.rxQueues - 1)"
+                throw sources.error(at: "queue_map[\(i)].queue", "port \"\(port.name)\" has \(expected), found \(entry.queue)")
             }
             let key = QueueAssignment(core: 0, port: entry.port, queue: entry.queue)
             if let j = mappedBy[key] {
@@ -119,9 +120,10 @@ enum ConfigValidation {
                 let subnets = ports.flatMap { port in
                     port.addresses.filter { $0.address.familyName == gateway.familyName }.map { "\($0.subnet) on \(port.name)" }
                 }
-                let known = subnets.isEmpty
-                    ? "no port has an \(gateway.familyName) address"
-                    : "the \(gateway.familyName) connected subnets are " + ConfigValue.andList(subnets)
+                let family = gateway.familyName
+                let known = subnets.isEmpty ? "no port has an \(family) address"
+                    : subnets.count == 1 ? "the only \(family) connected subnet is \(subnets[0])"
+                    : "the \(family) connected subnets are " + ConfigValue.andList(subnets)
                 throw sources.error(at: path, "route \(route.prefix) has next hop \(gateway), which is not in any port's connected subnet (\(known)), so give a next hop on a connected subnet or use dev")
             }
         }

@@ -59,7 +59,7 @@ extension MempoolConfig {
             } else {
                 let range = 1024...16_777_216
                 guard case .scalar(let s) = v.node, !v.isNull, ConfigValue.parseInteger(s.string) != nil, s.style == .plain else {
-                    throw v.error("expected auto or an integer between \(range.lowerBound) and \(range.upperBound), found \(v.found)")
+                    throw v.error("expected auto or an integer between \(range.lowerBound) and \(range.upperBound), found \(v.foundForPlainScalar)")
                 }
                 mbufs = try v.int(range)
             }

@@ -97,11 +97,15 @@ struct ConfigValue {
             if isNull { return "nothing" }
             let text = s.string.count > 60 ? String(s.string.prefix(57)) + "..." : s.string
             let quoted = "\"" + text.replacingOccurrences(of: "\n", with: "\\n") + "\""
-            switch s.style {
-            case .singleQuoted, .doubleQuoted: return "the quoted string \(quoted)"
-            default: return Int(s.string) != nil ? s.string : quoted
-            }
+            return s.style == .plain && Int(s.string) != nil ? s.string : quoted
         }
+    }
+
+    /// `found` for a value that had to be a number or boolean: quotes make a YAML string, so a
+    /// quoted "1500" is named as such, otherwise the refusal would look wrong.
+    var foundForPlainScalar: String {
+        if case .scalar(let s) = node, s.style == .singleQuoted || s.style == .doubleQuoted { return "the quoted string \(found)" }
+        return found
     }
 
     /// The text of a plain (unquoted) scalar: numbers and booleans must be written plainly,
@@ -152,7 +156,7 @@ struct ConfigValue {
     /// A decimal integer within `range`; `_` separators are allowed for readability (1_300_000).
     func int(_ range: ClosedRange<Int>) throws -> Int {
         let expected = "expected an integer between \(range.lowerBound) and \(range.upperBound)"
-        guard let text = plainText, let value = Self.parseInteger(text) else { throw error("\(expected), found \(found)") }
+        guard let text = plainText, let value = Self.parseInteger(text) else { throw error("\(expected), found \(foundForPlainScalar)") }
         guard range.contains(value) else { throw error("\(expected), found \(text)") }
         return value
     }
@@ -163,7 +167,7 @@ struct ConfigValue {
         switch plainText {
         case "true": return true
         case "false": return false
-        default: throw error("expected true or false, found \(found)")
+        default: throw error("expected true or false, found \(foundForPlainScalar)")
         }
     }
 

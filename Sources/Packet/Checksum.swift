@@ -33,9 +33,18 @@ public enum InternetChecksum {
     }
 
     /// True when a header including its checksum field sums to 0xFFFF (all ones).
+    /// The common 20-byte IPv4 header (no options) is summed with five straight loads.
     @inlinable @inline(__always)
     public static func isValid(_ p: UnsafeRawPointer, count: Int) -> Bool {
-        sum(p, count: count) == 0xFFFF
+        if count == 20 {
+            let acc = UInt64(p.loadUnaligned(as: UInt32.self))
+                &+ UInt64(p.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
+                &+ UInt64(p.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
+                &+ UInt64(p.loadUnaligned(fromByteOffset: 12, as: UInt32.self))
+                &+ UInt64(p.loadUnaligned(fromByteOffset: 16, as: UInt32.self))
+            return fold(acc) == 0xFFFF
+        }
+        return sum(p, count: count) == 0xFFFF
     }
 
     /// The checksum field value for a header whose checksum field is currently zero.

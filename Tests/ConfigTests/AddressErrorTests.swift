@@ -16,7 +16,7 @@ final class AddressErrorTests: XCTestCase {
 
     func testInterfaceAddressIPv6LengthOver128() {
         assertRefused(port(address: "\"2001:db8::1/129\""), line: 5, column: 9, keyPath: "ports[0].addresses[0]",
-                      message: "expected an IPv6 prefix length between 0 and 128, found /129 in the quoted string \"2001:db8::1/129\"")
+                      message: "expected an IPv6 prefix length between 0 and 128, found /129 in \"2001:db8::1/129\"")
     }
 
     func testInterfaceAddressGarbage() {
@@ -64,7 +64,7 @@ final class AddressErrorTests: XCTestCase {
         assertRefused(head + "  - { prefix: 198.18.4.0/33, dev: a }\n", line: 4, column: 15, keyPath: "routes[0].prefix",
                       message: "expected an IPv4 prefix length between 0 and 32, found /33 in \"198.18.4.0/33\"")
         assertRefused(head + "  - { prefix: \"2001:db8::/129\", dev: a }\n", line: 4, keyPath: "routes[0].prefix",
-                      message: "expected an IPv6 prefix length between 0 and 128, found /129 in the quoted string \"2001:db8::/129\"")
+                      message: "expected an IPv6 prefix length between 0 and 128, found /129 in \"2001:db8::/129\"")
         assertRefused(head + "  - { prefix: default, dev: a }\n", line: 4, keyPath: "routes[0].prefix",
                       message: "expected a prefix such as 198.18.4.0/24 or 2001:db8:4::/48, found \"default\"")
     }
@@ -120,5 +120,19 @@ final class AddressErrorTests: XCTestCase {
           - { address: 224.0.0.1, mac: "02:00:00:00:00:02", port: a }
         """, line: 4, keyPath: "neighbors[0].address",
         message: "224.0.0.1 is a multicast address, but a neighbor must be a unicast address")
+    }
+}
+
+/// A quoted MAC is ordinary YAML (quotes keep colons from confusing a reader), so its refusal
+/// shows the text without calling it a quoted string.
+final class QuotedValueTests: XCTestCase {
+    func testQuotedBadMACIsShownPlainly() {
+        assertRefused("ports:\n  - name: a\n    device: net_null0\n    mac: \"02:00:00:00:00:zz\"\n", line: 4, column: 10, keyPath: "ports[0].mac",
+                      message: "expected a MAC address such as 02:00:00:00:00:01, found \"02:00:00:00:00:zz\"")
+    }
+
+    func testQuotedBooleanIsNamedAsAString() {
+        assertRefused("ports:\n  - name: a\n    device: net_null0\n    promiscuous: \"true\"\n", line: 4, keyPath: "ports[0].promiscuous",
+                      message: "expected true or false, found the quoted string \"true\"")
     }
 }

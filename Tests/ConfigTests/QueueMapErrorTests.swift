@@ -58,3 +58,15 @@ final class QueueMapErrorTests: XCTestCase {
                       message: "missing required key; expected an RX queue index")
     }
 }
+
+/// With a single RX queue the only valid index is named directly.
+final class QueueMapSingleQueueTests: XCTestCase {
+    func testQueueOnASingleQueuePort() {
+        assertRefused("""
+        ports:
+          - { name: a, device: net_null0 }
+        queue_map:
+          - { core: 1, port: a, queue: 1 }
+        """, line: 4, column: 32, keyPath: "queue_map[0].queue", message: "port \"a\" has 1 RX queue, so expected queue 0, found 1")
+    }
+}

@@ -87,6 +87,20 @@ class Forwarder:
                 pass
         return text
 
+    def mark(self) -> tuple:
+        """Where stdout and stderr end now; output_since() returns what came after."""
+        return tuple(len(self._read_all(p)) for p in (self.stdout_path, self.stderr_path))
+
+    def output_since(self, mark: tuple) -> str:
+        return "".join(self._read_all(p)[m:] for p, m in zip((self.stdout_path, self.stderr_path), mark))
+
+    @staticmethod
+    def _read_all(path: Path) -> str:
+        try:
+            return path.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
     def describe(self) -> str:
         return (f"command: {' '.join(self.args)}\n"
                 f"--- stdout ---\n{self._read(self.stdout_path)}\n"

@@ -1,0 +1,30 @@
+"""The demo lab end to end: `scripts/demo --check` builds two namespaces, starts swiftfwd on
+af_packet ports, pings both ways over IPv4 and IPv6, streams UDP both ways, checks the
+forwarder's final counters and removes the lab."""
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from e2elib import REPO, binary_path
+
+
+def lab_leftovers() -> list:
+    left = [ns for ns in ("swf-h1", "swf-h2") if os.path.exists(f"/run/netns/{ns}")]
+    left += [dev for dev in ("swf-p0", "swf-p1") if os.path.exists(f"/sys/class/net/{dev}")]
+    return left
+
+
+@pytest.mark.usefixtures("needs_root", "swiftfwd_bin")
+def test_demo_check():
+    for tool in ("ip", "ethtool", "ping"):
+        if shutil.which(tool) is None:
+            pytest.fail(f"{tool} is missing: run 'bash scripts/setup'")
+    env = dict(os.environ, SWIFTFWD_BIN=str(binary_path()))
+    result = subprocess.run(["bash", str(REPO / "scripts" / "demo"), "--check"], capture_output=True,
+                            text=True, timeout=300, env=env, stdin=subprocess.DEVNULL)
+    output = f"--- stdout ---\n{result.stdout}\n--- stderr ---\n{result.stderr}"
+    assert result.returncode == 0, f"scripts/demo --check exited {result.returncode}\n{output}"
+    assert "all checks passed" in result.stderr, output
+    assert lab_leftovers() == [], f"the lab was not removed: {lab_leftovers()}"
