@@ -20,8 +20,8 @@ public enum Mbuf {
     /// The NIC's verdict on the IPv4 header checksum: 0 unknown, 1 good, 2 bad, 3 none.
     @inlinable @inline(__always)
     public static func ipChecksumFlags(_ m: MbufPointer) -> UInt64 { cdpdk_mbuf_rx_ip_cksum(m) }
-    public static let checksumGood = CDPDK_RX_IP_CKSUM_GOOD
-    public static let checksumBad = CDPDK_RX_IP_CKSUM_BAD
+    @inlinable public static var checksumGood: UInt64 { CDPDK_RX_IP_CKSUM_GOOD }
+    @inlinable public static var checksumBad: UInt64 { CDPDK_RX_IP_CKSUM_BAD }
 
     @inlinable @inline(__always)
     public static func free(_ m: MbufPointer) { cdpdk_mbuf_free(m) }

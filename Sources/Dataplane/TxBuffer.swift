@@ -4,7 +4,7 @@ import DPDK
 /// on the drain timer (~100 us), so a lone packet is never held for long (GUIDE rule 3).
 /// A packet the port cannot take is freed and counted as `tx_queue_full`, never retried.
 public struct TxBuffer {
-    public static let capacity = 32
+    @inlinable public static var capacity: Int { 32 }
     public let mbufs: UnsafeMutablePointer<MbufPointer?>
     public var count = 0
     /// Bytes of the queued packets, so TX byte counters need not touch mbufs after sending.

@@ -28,6 +28,6 @@ public struct Adjacency: Sendable, Equatable {
     }
 
     /// Fixed indices: the FIB's default next hop is `noRouteIndex`, so a miss needs no branch.
-    public static let noRouteIndex: UInt32 = 0
-    public static let localIndex: UInt32 = 1
+    @inlinable public static var noRouteIndex: UInt32 { 0 }
+    @inlinable public static var localIndex: UInt32 { 1 }
 }

@@ -9,9 +9,9 @@ import Packet
 ///
 /// All storage is allocated once per worker by `allocate()` and owned by that worker alone.
 public struct BurstPipeline {
-    public static let capacity = 32
+    @inlinable public static var capacity: Int { 32 }
     /// `outPort` value for a dropped packet; `dropReason` then says why.
-    public static let dropPort: UInt16 = .max
+    @inlinable public static var dropPort: UInt16 { .max }
 
     // Inputs, filled by the worker for packets 0..<count.
     public let frames: UnsafeMutablePointer<UnsafeMutableRawPointer>

@@ -29,7 +29,9 @@ public enum DropReason: UInt8, CaseIterable, Sendable {
     case mtuExceeded
     case txQueueFull
 
-    public static let count = allCases.count
+    /// Computed, not a stored static: a stored one is initialised lazily through swift_once,
+    /// a runtime call on every hot-path access.
+    @inlinable public static var count: Int { Int(DropReason.txQueueFull.rawValue) + 1 }
 
     /// The stable name shown by the console and written to stats JSON.
     public var name: String {

@@ -1,12 +1,12 @@
 /// Ethernet II header layout (IEEE 802.3 clause 3.1.1) and the EtherTypes the forwarder knows.
 public enum Ethernet {
-    public static let headerLength = 14
-    public static let typeOffset = 12
+    @inlinable public static var headerLength: Int { 14 }
+    @inlinable public static var typeOffset: Int { 12 }
 
-    public static let typeIPv4: UInt16 = 0x0800
-    public static let typeARP: UInt16 = 0x0806
-    public static let typeIPv6: UInt16 = 0x86DD
-    public static let typeVLAN: UInt16 = 0x8100
+    @inlinable public static var typeIPv4: UInt16 { 0x0800 }
+    @inlinable public static var typeARP: UInt16 { 0x0806 }
+    @inlinable public static var typeIPv6: UInt16 { 0x86DD }
+    @inlinable public static var typeVLAN: UInt16 { 0x8100 }
 
     /// The destination MAC as a 48-bit value in wire order, read with one 8-byte load where the
     /// frame is long enough (the caller has checked for 14 bytes).

@@ -1,12 +1,13 @@
 /// IPv4 header field offsets (RFC 791 section 3.1) and accessors over raw memory.
+/// Constants are computed properties: a stored static would be reached through swift_once.
 public enum IPv4Header {
-    public static let minimumLength = 20
-    public static let totalLengthOffset = 2
-    public static let ttlOffset = 8
-    public static let protocolOffset = 9
-    public static let checksumOffset = 10
-    public static let sourceOffset = 12
-    public static let destinationOffset = 16
+    @inlinable public static var minimumLength: Int { 20 }
+    @inlinable public static var totalLengthOffset: Int { 2 }
+    @inlinable public static var ttlOffset: Int { 8 }
+    @inlinable public static var protocolOffset: Int { 9 }
+    @inlinable public static var checksumOffset: Int { 10 }
+    @inlinable public static var sourceOffset: Int { 12 }
+    @inlinable public static var destinationOffset: Int { 16 }
 
     @inlinable @inline(__always)
     public static func versionAndIHL(_ h: UnsafeRawPointer) -> UInt8 { h.load(as: UInt8.self) }

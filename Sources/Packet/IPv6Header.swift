@@ -1,11 +1,11 @@
 /// IPv6 header field offsets (RFC 8200 section 3) and accessors over raw memory.
 public enum IPv6Header {
-    public static let length = 40
-    public static let payloadLengthOffset = 4
-    public static let nextHeaderOffset = 6
-    public static let hopLimitOffset = 7
-    public static let sourceOffset = 8
-    public static let destinationOffset = 24
+    @inlinable public static var length: Int { 40 }
+    @inlinable public static var payloadLengthOffset: Int { 4 }
+    @inlinable public static var nextHeaderOffset: Int { 6 }
+    @inlinable public static var hopLimitOffset: Int { 7 }
+    @inlinable public static var sourceOffset: Int { 8 }
+    @inlinable public static var destinationOffset: Int { 24 }
 
     @inlinable @inline(__always)
     public static func version(_ h: UnsafeRawPointer) -> UInt8 { h.load(as: UInt8.self) >> 4 }
