@@ -28,6 +28,9 @@ public struct IPv6Address: Hashable, Comparable, Sendable, CustomStringConvertib
     /// Parses RFC 4291 section 2.2 text forms, including "::" and a trailing dotted quad.
     public init?(_ text: String) {
         guard !text.isEmpty, text.count <= 45 else { return nil }
+        // A lone colon at either end is malformed ("::" is the only form that may start or end).
+        if text.hasPrefix(":") && !text.hasPrefix("::") { return nil }
+        if text.hasSuffix(":") && !text.hasSuffix("::") { return nil }
         var groups: [UInt16] = []
         var tail: [UInt16] = []
         var seenDoubleColon = false
@@ -58,7 +61,8 @@ public struct IPv6Address: Hashable, Comparable, Sendable, CustomStringConvertib
                 index += 1
                 continue
             }
-            guard piece.count <= 4, let g = UInt16(piece, radix: 16) else { return nil }
+            // UInt16(_:radix:) would accept a sign ("+1", "-0"): require hex digits only.
+            guard piece.count <= 4, piece.allSatisfy(\.isHexDigit), let g = UInt16(piece, radix: 16) else { return nil }
             if seenDoubleColon { tail.append(g) } else { groups.append(g) }
             index += 1
         }

@@ -101,6 +101,30 @@ final class ChecksumTests: XCTestCase {
         }
     }
 
+    /// `isValid` has its own unrolled path for 20-byte headers: it must agree with the reference
+    /// for valid and damaged headers of that length and others, at every alignment.
+    func testIsValidAgreesWithReference() {
+        var rng = SeededGenerator(seed: 20)
+        for length in [20, 24, 40, 60, 19, 21] {
+            for offset in 0..<8 {
+                for round in 0..<200 {
+                    var header = (0..<length).map { _ in UInt8.random(in: 0...255, using: &rng) }
+                    if round % 2 == 0 {
+                        // Make it valid: set bytes 10-11 so that the whole sums to 0xFFFF.
+                        header[10] = 0; header[11] = 0
+                        let checksum = ~referenceSum(header)
+                        header[10] = UInt8(checksum >> 8); header[11] = UInt8(checksum & 0xFF)
+                    }
+                    var buffer = [UInt8](repeating: 0x5A, count: length + offset)
+                    buffer.replaceSubrange(offset..<offset + length, with: header)
+                    let valid = buffer.withUnsafeBytes { InternetChecksum.isValid($0.baseAddress! + offset, count: length) }
+                    XCTAssertEqual(valid, referenceSum(header) == 0xFFFF, "length \(length) offset \(offset)")
+                    if round % 2 == 0 && length % 2 == 0 { XCTAssertTrue(valid, "length \(length) offset \(offset)") }
+                }
+            }
+        }
+    }
+
     func testComputeThenIsValid() {
         var rng = SeededGenerator(seed: 791)
         for _ in 0..<2000 {
@@ -180,7 +204,13 @@ final class IncrementalChecksumTests: XCTestCase {
             }
             var offset: Int
             repeat { offset = 2 * Int.random(in: 0..<(header.count / 2), using: &rng) } while offset == 10
-            let newValue = Bool.random(using: &rng) ? edgeValues.randomElement(using: &rng)! : UInt16.random(in: 0...0xFFFF, using: &rng)
+            var newValue = Bool.random(using: &rng) ? edgeValues.randomElement(using: &rng)! : UInt16.random(in: 0...0xFFFF, using: &rng)
+            if iteration % 5 == 0 {
+                // The value that makes the full checksum 0x0000: where eqn. 2 would give -0.
+                var others = header
+                others[10] = 0; others[11] = 0; others[offset] = 0; others[offset + 1] = 0
+                newValue = ~referenceSum(others)
+            }
             let after = patched(header, wordAt: offset, to: newValue)
             let full = referenceIPv4Checksum(after)
             XCTAssertEqual(checksumField(after), full,

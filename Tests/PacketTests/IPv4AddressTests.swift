@@ -72,9 +72,17 @@ final class MACAddressTests: XCTestCase {
             "", "02:00:00:00:00", "02:00:00:00:00:01:02", "2:00:00:00:00:01", "002:00:00:00:00:01",
             "02:00:00:00:00:1", "0g:00:00:00:00:01", "02:00:00:00:00:01:", ":02:00:00:00:00:01",
             "02::00:00:00:00:01", "0200.0000.0001", "020000000001", " 02:00:00:00:00:01",
-            "+2:00:00:00:00:01", "02:00:00:00:00:-1",
+            "0x:00:00:00:00:01",
         ]
         for text in refused { XCTAssertNil(MACAddress(text), "accepted \(text.debugDescription)") }
+    }
+
+    /// An octet is exactly two hex digits. (Fails against MACAddress.init: `UInt8(_:radix:)`
+    /// accepts a leading "+" or "-", so "+2" reads as 0x02.)
+    func testRefusesSignCharactersInOctets() {
+        for text in ["+2:00:00:00:00:01", "02:00:00:00:00:+1", "02:00:00:00:00:-0", "-0:00:00:00:00:00"] {
+            XCTAssertNil(MACAddress(text), "accepted \(text.debugDescription) as \(MACAddress(text).map { "\($0)" } ?? "")")
+        }
     }
 
     /// The I/G bit is the least significant bit of the first octet (IEEE 802-2014 8.2).

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers for scripts/setup, scripts/test and scripts/demo. Sourced, never run.
 # Every helper is safe under `set -euo pipefail`.
 

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # The demo lab: two hosts in network namespaces, each joined by a veth pair to a root-namespace
 # end that swiftfwd drives through af_packet. Sourced by scripts/demo; the names, MACs and
 # addresses here must match config/demo.yaml.
@@ -28,14 +29,14 @@ lab_exists() {
 
 # lab_down: removes namespaces and veths. Idempotent; never fails.
 lab_down() {
-    local i n
+    local i _
     for i in 0 1; do
         # Deleting one veth end deletes its peer. Do it explicitly: `ip netns del` frees the
         # namespace's devices asynchronously, and a lab_up right after would find them.
         ip link del "${LAB_PORT[$i]}" >/dev/null 2>&1 || true
         ip netns del "${LAB_NS[$i]}" >/dev/null 2>&1 || true
     done
-    for n in $(seq 50); do
+    for _ in $(seq 50); do
         lab_exists || return 0
         sleep 0.1
     done
