@@ -8,7 +8,7 @@ enum TestEAL {
     static let ready: Bool = {
         do {
             try EAL.initialize(programName: "swiftfwd-tests", arguments: [
-                "-l", "0", "--no-huge", "-m", "512", "--no-pci", "--in-memory", "--log-level=lib.eal:error",
+                "-l", "0", "--no-huge", "-m", "512", "--no-pci", "--no-shconf", "--log-level=lib.eal:error",
                 "--force-max-simd-bitwidth=512",
             ])
             return true
