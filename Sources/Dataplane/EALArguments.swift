@@ -36,7 +36,9 @@ public enum EALArguments {
                     "--file-prefix", config.eal.filePrefix,
                     "-m", String(config.eal.memoryMB),
                     "--force-max-simd-bitwidth=\(config.eal.maxSIMDBitwidth)"]
-        if !hugepages { args.append("--no-huge") }
+        // --huge-unlink: hugepage files are removed once mapped, so pages return to the system
+        // when the process exits, however it exits.
+        args.append(hugepages ? "--huge-unlink" : "--no-huge")
         let pci = config.ports.map(\.device).filter(isPCIAddress)
         // Without an allow-list EAL would grab every PCI device bound to a DPDK driver.
         if pci.isEmpty { args.append("--no-pci") } else { for device in pci { args += ["-a", device] } }

@@ -83,9 +83,12 @@ public struct StatsSnapshot: Sendable {
                               String(format: "%.1f", busy), String(format: "%.1f", w.cyclesPerPacket)]))
         }
         lines.append("")
-        lines.append(row(["drop reason", "packets"]))
+        let width = DropReason.allCases.map(\.name.count).max() ?? 0
+        lines.append("drop reason".padding(toLength: width, withPad: " ", startingAt: 0) + "      packets")
         for reason in DropReason.allCases where drops(reason) > 0 {
-            lines.append(row([reason.name, "\(drops(reason))"]))
+            let count = "\(drops(reason))"
+            lines.append(reason.name.padding(toLength: width, withPad: " ", startingAt: 0)
+                         + String(repeating: " ", count: max(1, 13 - count.count)) + count)
         }
         if totalDrops == 0 { lines.append("(no drops)") }
         return lines.joined(separator: "\n")
