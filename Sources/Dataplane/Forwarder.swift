@@ -1,4 +1,5 @@
 import Config
+import Foundation
 import DPDK
 import Forwarding
 import Logging
@@ -15,10 +16,8 @@ public final class Forwarder {
     public private(set) var portMACs: [MACAddress] = []
     var startedPorts: [EthernetPort] = []
     public private(set) var pool: MbufPool?
-    var ipv4FIB: IPv4FIB?
-    var ipv6FIB: IPv6FIB?
-    public private(set) var table: ForwardingTable?
-    var adjacencies: UnsafeMutablePointer<Adjacency>?
+    /// The forwarding tables (two RCU copies); nil until set up.
+    public private(set) var plane: ForwardingPlane?
     var workerSetups: [UnsafeMutablePointer<WorkerSetup>] = []
     var counters: [WorkerCounters] = []
     let stopFlag: UnsafeMutablePointer<UInt32>
@@ -88,27 +87,16 @@ public final class Forwarder {
         }
         let neighbors = config.neighbors.map { NeighborSpec(address: $0.address, mac: $0.mac, port: $0.port) }
         let table = ForwardingTable(ports: portViews, routes: routes, neighbors: neighbors)
-        self.table = table
-
-        let v4 = try IPv4FIB(name: "swiftfwd_v4", socket: socket, maxRoutes: config.fib.ipv4MaxRoutes,
-                             tbl8Groups: config.fib.ipv4Tbl8Groups, defaultNextHop: UInt64(Adjacency.noRouteIndex))
-        ipv4FIB = v4
-        let v6 = try IPv6FIB(name: "swiftfwd_v6", socket: socket, maxRoutes: config.fib.ipv6MaxRoutes,
-                             tbl8Groups: config.fib.ipv6Tbl8Groups, defaultNextHop: UInt64(Adjacency.noRouteIndex))
-        ipv6FIB = v6
-        for (prefix, nextHop) in table.ipv4Routes { try v4.add(prefix, nextHop: UInt64(nextHop)) }
-        for (prefix, nextHop) in table.ipv6Routes { try v6.add(prefix, nextHop: UInt64(nextHop)) }
-
-        let adjacencies = UnsafeMutablePointer<Adjacency>.allocate(capacity: table.adjacencies.count)
-        adjacencies.initialize(from: table.adjacencies, count: table.adjacencies.count)
-        self.adjacencies = adjacencies
-        logger.info("FIB: \(table.ipv4Routes.count) IPv4 routes (\(v4.lookupKind), capacity \(config.fib.ipv4MaxRoutes)), \(table.ipv6Routes.count) IPv6 routes (\(v6.lookupKind), capacity \(config.fib.ipv6MaxRoutes)), \(table.adjacencies.count) adjacencies")
+        let started = Date()
+        let plane = try ForwardingPlane(table: table, fib: config.fib, socket: socket, workers: config.eal.workerCores.count)
+        self.plane = plane
+        let seconds = Date().timeIntervalSince(started)
+        logger.info("FIB: \(table.ipv4Routes.count) IPv4 routes (capacity \(config.fib.ipv4MaxRoutes)), \(table.ipv6Routes.count) IPv6 routes (capacity \(config.fib.ipv6MaxRoutes)), \(table.adjacencies.count) adjacencies; lookups \(plane.lookupKinds); two RCU copies loaded in \(String(format: "%.2f", seconds)) s")
     }
 
     /// Launches one pinned worker per worker core.
     public func launchWorkers() throws {
-        guard let v4 = ipv4FIB, let v6 = ipv6FIB, let adjacencies, let table else { return }
-        let lookup = DPDKRouteLookup(ipv4: v4, ipv6: v6)
+        guard let plane else { return }
         // ~100 us between forced TX drains: long enough to fill bursts under load, short
         // enough that a lone packet (a ping) is not held noticeably.
         let drainCycles = EAL.tscHz / 10_000
@@ -122,8 +110,8 @@ public final class Forwarder {
             setup.initialize(to: WorkerSetup(
                 lcore: UInt32(core), queues: queues, txQueue: UInt16(workerIndex),
                 portIDs: ports.map(\.id), portMACs: portMACs.map(\.value),
-                lookup: lookup, adjacencies: adjacencies, adjacencyCount: table.adjacencies.count,
-                counters: workerCounters, stop: stopFlag, drainCycles: drainCycles))
+                slots: UnsafePointer(plane.slots), active: UnsafePointer(plane.active), qsbr: plane.qsbr,
+                thread: UInt32(workerIndex), counters: workerCounters, stop: stopFlag, drainCycles: drainCycles))
             workerSetups.append(setup)
             let described = queues.map { "\(config.ports[$0.portIndex].name):\($0.queue)" }.joined(separator: " ")
             try Lcore.launch(workerEntry, argument: UnsafeMutableRawPointer(setup), on: UInt32(core))
@@ -179,9 +167,7 @@ public final class Forwarder {
         }
         for setup in workerSetups { setup.deinitialize(count: 1); setup.deallocate() }
         workerSetups.removeAll()
-        ipv4FIB?.free(); ipv4FIB = nil
-        ipv6FIB?.free(); ipv6FIB = nil
-        adjacencies?.deallocate(); adjacencies = nil
+        plane = nil
         for c in counters { c.deallocate() }
         counters.removeAll()
         pool?.free(); pool = nil

@@ -21,9 +21,12 @@ public struct WorkerSetup {
     public var txQueue: UInt16
     public var portIDs: [UInt16]
     public var portMACs: [UInt64]
-    public var lookup: DPDKRouteLookup
-    public var adjacencies: UnsafePointer<Adjacency>
-    public var adjacencyCount: Int
+    /// The two table copies and the index of the one to read (see ForwardingPlane).
+    public var slots: UnsafePointer<PlaneSlot>
+    public var active: UnsafePointer<UInt32>
+    public var qsbr: QSBR
+    /// This worker's RCU reader id (its index).
+    public var thread: UInt32
     public var counters: WorkerCounters
     /// Set to non-zero by the control thread to stop the worker.
     public var stop: UnsafePointer<UInt32>
@@ -38,9 +41,10 @@ public struct Worker {
     let txQueue: UInt16
     let portIDs: UnsafeMutableBufferPointer<UInt16>
     let portMACs: UnsafeMutableBufferPointer<UInt64>
-    let lookup: DPDKRouteLookup
-    let adjacencies: UnsafePointer<Adjacency>
-    let adjacencyCount: Int
+    let slots: UnsafePointer<PlaneSlot>
+    let active: UnsafePointer<UInt32>
+    let qsbr: QSBR
+    let thread: UInt32
     let counters: WorkerCounters
     let stop: UnsafePointer<UInt32>
     let drainCycles: UInt64
@@ -56,9 +60,10 @@ public struct Worker {
         _ = portIDs.initialize(from: setup.portIDs)
         portMACs = .allocate(capacity: setup.portMACs.count)
         _ = portMACs.initialize(from: setup.portMACs)
-        lookup = setup.lookup
-        adjacencies = setup.adjacencies
-        adjacencyCount = setup.adjacencyCount
+        slots = setup.slots
+        active = setup.active
+        qsbr = setup.qsbr
+        thread = setup.thread
         counters = setup.counters
         stop = setup.stop
         drainCycles = setup.drainCycles
@@ -81,6 +86,8 @@ public struct Worker {
 
     /// Polls until told to stop, then sends what is buffered and returns.
     public func run() {
+        qsbr.online(thread: thread)
+        defer { qsbr.offline(thread: thread) }
         var lastDrain = readTSC()
         var previous = lastDrain
         while SharedMemory.loadAcquire(stop) == 0 {
@@ -99,6 +106,9 @@ public struct Worker {
                 flushAll()
                 lastDrain = now
             }
+            // Holds no table reference past this point: the control thread may reuse the
+            // copy it replaced once every worker has said so.
+            qsbr.quiescent(thread: thread)
         }
         flushAll()
     }
@@ -120,8 +130,11 @@ public struct Worker {
         counters.add(WorkerCounters.rxPackets, UInt64(count))
         counters.addPortRx(queue.portIndex, packets: UInt64(count), bytes: bytes)
 
-        pipeline.run(count: count, portMAC: portMACs[queue.portIndex], lookup: lookup,
-                     adjacencies: adjacencies, adjacencyCount: adjacencyCount)
+        // The table copy is chosen once per burst (see ForwardingPlane).
+        let slot = slots[Int(SharedMemory.loadAcquire(active))]
+        pipeline.run(count: count, portMAC: portMACs[queue.portIndex],
+                     lookup: DPDKRouteLookup(ipv4: slot.ipv4, ipv6: slot.ipv6),
+                     adjacencies: slot.adjacencies, adjacencyCount: slot.adjacencyCount)
 
         for i in 0..<count {
             let m = rx[i].unsafelyUnwrapped

@@ -29,6 +29,10 @@
 #include <rte_version.h>
 #include <rte_dev.h>
 #include <rte_bus_vdev.h>
+#include <rte_rcu_qsbr.h>
+
+/* RTE_QSBR_THRID_INVALID is a macro: the thread id a non-reader passes to synchronize. */
+static const unsigned CDPDK_QSBR_THRID_INVALID = RTE_QSBR_THRID_INVALID;
 
 /* rte_errno is a per-lcore macro; read it right after the failing call. */
 static inline int cdpdk_errno(void) { return rte_errno; }
