@@ -5,7 +5,7 @@ import Yams
 /// ConfigError. Sections are read in dependency order (eal before ports, ports before what
 /// names them), whatever their order in the file, so each check has what it needs.
 public enum ConfigLoader {
-    static let topLevelKeys = ["eal", "mempool", "fib", "ports", "queue_map", "routes", "neighbors", "log"]
+    static let topLevelKeys = ["eal", "mempool", "fib", "ports", "queue_map", "routes", "routes_file", "neighbors", "log"]
 
     public static func load(path: String) throws -> SwiftfwdConfig {
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -38,6 +38,9 @@ public enum ConfigLoader {
         let mempool = try MempoolConfig(from: top.optional("mempool"))
         let fib = try FIBConfig(from: top.optional("fib"))
         let log = try LogConfig(from: top.optional("log"))
+        let console = try ConsoleConfig(from: top.optional("console"))
+        let metrics = try MetricsConfig(from: top.optional("metrics"))
+        try ConfigValidation.checkManagement(console: console, metrics: metrics, sources: sources)
 
         let portsValue = try top.required("ports", expecting: "a list of 1 to 32 ports")
         let portValues = try portsValue.list(what: "a list of 1 to 32 ports")
@@ -56,10 +59,17 @@ public enum ConfigLoader {
             queueMap = QueueSpread.deal(ports: ports, workerCores: eal.workerCores)
         }
 
-        let routes = try top.optional("routes").map {
+        var routes = try top.optional("routes").map {
             try $0.list(what: "a list of routes").map { try StaticRoute(from: $0, ports: ports) }
         } ?? []
         try ConfigValidation.checkRoutes(routes, ports: ports, sources: sources)
+        if let value = top.optional("routes_file") {
+            let name = try value.string(what: "the path of a routes file")
+            // Relative to the configuration file, so a config and its table move together.
+            let base = (file as NSString).deletingLastPathComponent
+            let path = name.hasPrefix("/") || base.isEmpty ? name : base + "/" + name
+            routes += try RoutesFile.load(path: path, ports: ports, alreadyGiven: routes, mentionedAt: value)
+        }
 
         let neighbors = try top.optional("neighbors").map {
             try $0.list(what: "a list of neighbors").map { try StaticNeighbor(from: $0, ports: ports) }
@@ -67,6 +77,6 @@ public enum ConfigLoader {
         try ConfigValidation.checkNeighbors(neighbors, ports: ports, routes: routes, sources: sources)
 
         return SwiftfwdConfig(eal: eal, mempool: mempool, fib: fib, ports: ports, queueMap: queueMap, routes: routes,
-                              neighbors: neighbors, log: log, sourceFile: file)
+                              neighbors: neighbors, log: log, console: console, metrics: metrics, sourceFile: file)
     }
 }

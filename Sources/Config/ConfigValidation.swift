@@ -104,37 +104,52 @@ enum ConfigValidation {
     /// A `via` next hop must be resolvable: same family as the prefix, inside a connected
     /// subnet (we resolve next hops with ARP/ND on that port), and not the router itself.
     static func checkRoutes(_ routes: [StaticRoute], ports: [PortConfig], sources: SourceMap) throws {
+        // A dictionary, not a scan of the earlier routes: a full table has a million of them.
+        var firstIndex: [IPPrefix: Int] = [:]
+        firstIndex.reserveCapacity(routes.count)
         for (i, route) in routes.enumerated() {
-            if let j = routes[..<i].firstIndex(where: { $0.prefix == route.prefix }) {
+            if let j = firstIndex[route.prefix] {
                 throw sources.error(at: "routes[\(i)].prefix", "route \(route.prefix) is already given by routes[\(j)], and each prefix can have one static route")
             }
-            guard case .via(let gateway) = route.nextHop else { continue }
-            let path = "routes[\(i)].via"
-            if gateway.familyName != route.prefix.familyName {
-                throw sources.error(at: path, "route \(route.prefix) is \(route.prefix.familyName) but its next hop \(gateway) is \(gateway.familyName), so give an \(route.prefix.familyName) next hop")
-            }
-            if let owner = ports.first(where: { $0.addresses.contains { $0.address == gateway } }) {
-                throw sources.error(at: path, "route \(route.prefix) has next hop \(gateway), which is this router's own address on port \"\(owner.name)\", so give the neighboring router's address")
-            }
-            if !ports.contains(where: { $0.addresses.contains { $0.subnet.contains(gateway) } }) {
-                let subnets = ports.flatMap { port in
-                    port.addresses.filter { $0.address.familyName == gateway.familyName }.map { "\($0.subnet) on \(port.name)" }
-                }
-                let family = gateway.familyName
-                let known = subnets.isEmpty ? "no port has an \(family) address"
-                    : subnets.count == 1 ? "the only \(family) connected subnet is \(subnets[0])"
-                    : "the \(family) connected subnets are " + ConfigValue.andList(subnets)
-                throw sources.error(at: path, "route \(route.prefix) has next hop \(gateway), which is not in any port's connected subnet (\(known)), so give a next hop on a connected subnet or use dev")
+            firstIndex[route.prefix] = i
+            if let problem = nextHopProblem(route, ports: ports) {
+                throw sources.error(at: "routes[\(i)].via", problem)
             }
         }
+    }
+
+    /// Why a route's `via` next hop cannot be used, or nil when it can: wrong family, the
+    /// router's own address, or outside every connected subnet. Shared by the YAML routes and
+    /// the routes file.
+    static func nextHopProblem(_ route: StaticRoute, ports: [PortConfig]) -> String? {
+        guard case .via(let gateway) = route.nextHop else { return nil }
+        if gateway.familyName != route.prefix.familyName {
+            return "route \(route.prefix) is \(route.prefix.familyName) but its next hop \(gateway) is \(gateway.familyName), so give an \(route.prefix.familyName) next hop"
+        }
+        if let owner = ports.first(where: { $0.addresses.contains { $0.address == gateway } }) {
+            return "route \(route.prefix) has next hop \(gateway), which is this router's own address on port \"\(owner.name)\", so give the neighboring router's address"
+        }
+        if !ports.contains(where: { $0.addresses.contains { $0.subnet.contains(gateway) } }) {
+            let subnets = ports.flatMap { port in
+                port.addresses.filter { $0.address.familyName == gateway.familyName }.map { "\($0.subnet) on \(port.name)" }
+            }
+            let family = gateway.familyName
+            let known = subnets.isEmpty ? "no port has an \(family) address"
+                : subnets.count == 1 ? "the only \(family) connected subnet is \(subnets[0])"
+                : "the \(family) connected subnets are " + ConfigValue.andList(subnets)
+            return "route \(route.prefix) has next hop \(gateway), which is not in any port's connected subnet (\(known)), so give a next hop on a connected subnet or use dev"
+        }
+        return nil
     }
 
     /// A neighbor must be of a family its port carries (an address, or a dev route of that
     /// family on the port); otherwise nothing could ever be forwarded to it.
     static func checkNeighbors(_ neighbors: [StaticNeighbor], ports: [PortConfig], routes: [StaticRoute], sources: SourceMap) throws {
+        var firstIndex: [IPAddress: Int] = [:]
         for (i, neighbor) in neighbors.enumerated() {
             let path = "neighbors[\(i)].address"
-            if let j = neighbors[..<i].firstIndex(where: { $0.address == neighbor.address }) {
+            defer { if firstIndex[neighbor.address] == nil { firstIndex[neighbor.address] = i } }
+            if let j = firstIndex[neighbor.address] {
                 throw sources.error(at: path, "neighbor \(neighbor.address) is already given by neighbors[\(j)], and each neighbor address can be given once")
             }
             let port = ports[neighbor.port]

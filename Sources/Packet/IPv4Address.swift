@@ -70,3 +70,33 @@ func parseAddressAndLength(_ text: String, maxLength: UInt8) -> (Substring, UInt
           let len = UInt8(parts[1]), len <= maxLength else { return nil }
     return (parts[0], len)
 }
+
+extension IPv4Address {
+    /// Parses dotted-quad ASCII bytes with the same rules as `init?(_: Substring)`, without
+    /// building Strings: loading a million-route file spends its time here.
+    public init?<Bytes: Collection>(ascii bytes: Bytes) where Bytes.Element == UInt8 {
+        var result: UInt32 = 0
+        var octet: UInt32 = 0
+        var digits = 0
+        var octets = 0
+        var leadingZero = false
+        for byte in bytes {
+            if byte == UInt8(ascii: ".") {
+                guard digits > 0, octets < 3 else { return nil }
+                result = result << 8 | octet
+                octets += 1
+                octet = 0
+                digits = 0
+                continue
+            }
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9"), digits < 3 else { return nil }
+            // Leading zeros are refused: some parsers read them as octal.
+            if digits == 0 { leadingZero = byte == UInt8(ascii: "0") } else if leadingZero { return nil }
+            octet = octet * 10 + UInt32(byte - UInt8(ascii: "0"))
+            guard octet <= 255 else { return nil }
+            digits += 1
+        }
+        guard digits > 0, octets == 3 else { return nil }
+        value = result << 8 | octet
+    }
+}
