@@ -26,6 +26,12 @@ public enum Mbuf {
     @inlinable @inline(__always)
     public static func free(_ m: MbufPointer) { cdpdk_mbuf_free(m) }
 
+    /// Frees `count` mbufs in one call (returns them to the pool in bulk).
+    @inlinable @inline(__always)
+    public static func free(_ mbufs: UnsafeMutablePointer<MbufPointer?>, count: Int) {
+        rte_pktmbuf_free_bulk(mbufs, UInt32(count))
+    }
+
     @inlinable @inline(__always)
     public static func prefetch(_ p: UnsafeRawPointer) { cdpdk_prefetch0(p) }
 }

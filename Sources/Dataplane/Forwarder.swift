@@ -1,5 +1,6 @@
 import Config
 import Foundation
+import Glibc
 import DPDK
 import Forwarding
 import Logging
@@ -88,7 +89,12 @@ public final class Forwarder {
         let neighbors = config.neighbors.map { NeighborSpec(address: $0.address, mac: $0.mac, port: $0.port) }
         let table = ForwardingTable(ports: portViews, routes: routes, neighbors: neighbors)
         let started = Date()
-        let plane = try ForwardingPlane(table: table, fib: config.fib, socket: socket, workers: config.eal.workerCores.count)
+        let plane: ForwardingPlane
+        do {
+            plane = try ForwardingPlane(table: table, fib: config.fib, socket: socket, workers: config.eal.workerCores.count)
+        } catch let error as DPDKError where error.code == ENOMEM {
+            throw DPDKError("\(error.operation), with two copies of the tables to fit in eal.memory_mb (\(config.eal.memoryMB) MiB): raise it or lower the fib sizes;", code: error.code)
+        }
         self.plane = plane
         let seconds = Date().timeIntervalSince(started)
         logger.info("FIB: \(table.ipv4Routes.count) IPv4 routes (capacity \(config.fib.ipv4MaxRoutes)), \(table.ipv6Routes.count) IPv6 routes (capacity \(config.fib.ipv6MaxRoutes)), \(table.adjacencies.count) adjacencies; lookups \(plane.lookupKinds); two RCU copies loaded in \(String(format: "%.2f", seconds)) s")

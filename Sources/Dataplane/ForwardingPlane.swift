@@ -34,38 +34,49 @@ public final class ForwardingPlane: @unchecked Sendable {
     /// Route changes applied since start, for the console.
     public private(set) var updates = 0
 
+    /// Everything that can fail happens before any stored property is set: a class whose
+    /// init throws after that point runs its deinit on what it had.
     public init(table: ForwardingTable, fib: FIBConfig, socket: Int32, workers: Int) throws {
+        let qsbr = try QSBR(maxThreads: max(1, workers))
+        let made: [PlaneSlot]
+        do {
+            for worker in 0..<workers { try qsbr.register(thread: UInt32(worker)) }
+            made = try Self.makeSlots(table: table, fib: fib, socket: socket)
+        } catch {
+            qsbr.free()
+            throw error
+        }
+        self.qsbr = qsbr
         self.table = table
-        qsbr = try QSBR(maxThreads: max(1, workers))
-        for worker in 0..<workers { try qsbr.register(thread: UInt32(worker)) }
         slots = .allocate(capacity: 2)
+        slots.initialize(from: made, count: 2)
         active = .allocate(capacity: 1)
         active.initialize(to: 0)
+    }
+
+    /// Two identical copies of the table, or none (what was made is freed on failure).
+    static func makeSlots(table: ForwardingTable, fib: FIBConfig, socket: Int32) throws -> [PlaneSlot] {
         var made: [PlaneSlot] = []
+        var pending: [() -> Void] = []
         do {
             for copy in 0..<2 {
                 let v4 = try IPv4FIB(name: "swiftfwd_v4_\(copy)", socket: socket, maxRoutes: fib.ipv4MaxRoutes,
                                      tbl8Groups: fib.ipv4Tbl8Groups, defaultNextHop: UInt64(Adjacency.noRouteIndex))
-                let v6: IPv6FIB
-                do {
-                    v6 = try IPv6FIB(name: "swiftfwd_v6_\(copy)", socket: socket, maxRoutes: fib.ipv6MaxRoutes,
+                pending.append { v4.free() }
+                let v6 = try IPv6FIB(name: "swiftfwd_v6_\(copy)", socket: socket, maxRoutes: fib.ipv6MaxRoutes,
                                      tbl8Groups: fib.ipv6Tbl8Groups, defaultNextHop: UInt64(Adjacency.noRouteIndex))
-                } catch {
-                    v4.free()
-                    throw error
-                }
-                made.append(PlaneSlot(ipv4: v4, ipv6: v6, adjacencies: Self.copy(table.adjacencies), adjacencyCount: table.adjacencies.count))
+                pending.append { v6.free() }
                 for (prefix, nextHop) in table.ipv4Routes { try v4.add(prefix, nextHop: UInt64(nextHop)) }
                 for (prefix, nextHop) in table.ipv6Routes { try v6.add(prefix, nextHop: UInt64(nextHop)) }
+                made.append(PlaneSlot(ipv4: v4, ipv6: v6, adjacencies: Self.copy(table.adjacencies), adjacencyCount: table.adjacencies.count))
+                pending.removeAll()
             }
         } catch {
+            for free in pending { free() }
             for slot in made { Self.release(slot) }
-            slots.deallocate()
-            active.deallocate()
-            qsbr.free()
             throw error
         }
-        slots.initialize(from: made, count: 2)
+        return made
     }
 
     deinit {

@@ -7,19 +7,16 @@ public struct TxBuffer {
     @inlinable public static var capacity: Int { 32 }
     public let mbufs: UnsafeMutablePointer<MbufPointer?>
     public var count = 0
-    /// Bytes of the queued packets, so TX byte counters need not touch mbufs after sending.
+    /// Bytes of the queued packets, so TX byte counters need not touch mbufs after sending
+    /// (the driver owns them then); the rare unsent ones are subtracted before they are freed.
     public var bytes: UInt64 = 0
-    public let lengths: UnsafeMutablePointer<UInt16>
 
     public init() {
         mbufs = .allocate(capacity: TxBuffer.capacity)
         mbufs.initialize(repeating: nil, count: TxBuffer.capacity)
-        lengths = .allocate(capacity: TxBuffer.capacity)
-        lengths.initialize(repeating: 0, count: TxBuffer.capacity)
     }
 
     public func deallocate() {
         mbufs.deallocate()
-        lengths.deallocate()
     }
 }

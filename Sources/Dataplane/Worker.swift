@@ -49,7 +49,7 @@ public struct Worker {
     let stop: UnsafePointer<UInt32>
     let drainCycles: UInt64
     let rx: UnsafeMutablePointer<MbufPointer?>
-    let pipeline: BurstPipeline
+    var pipeline: BurstPipeline
     let tx: UnsafeMutablePointer<TxBuffer>
 
     public init(_ setup: WorkerSetup) {
@@ -69,7 +69,7 @@ public struct Worker {
         drainCycles = setup.drainCycles
         rx = .allocate(capacity: BurstPipeline.capacity)
         rx.initialize(repeating: nil, count: BurstPipeline.capacity)
-        pipeline = BurstPipeline.allocate()
+        pipeline = BurstPipeline(ports: setup.portIDs.count)
         tx = .allocate(capacity: setup.portIDs.count)
         for p in 0..<setup.portIDs.count { (tx + p).initialize(to: TxBuffer()) }
     }
@@ -85,7 +85,7 @@ public struct Worker {
     }
 
     /// Polls until told to stop, then sends what is buffered and returns.
-    public func run() {
+    public mutating func run() {
         qsbr.online(thread: thread)
         defer { qsbr.offline(thread: thread) }
         var lastDrain = readTSC()
@@ -114,61 +114,50 @@ public struct Worker {
     }
 
     @inline(__always)
-    func poll(_ queue: PolledQueue) -> Int {
+    mutating func poll(_ queue: PolledQueue) -> Int {
         let count = Burst.receive(port: queue.portID, queue: queue.queue, into: rx, capacity: UInt16(BurstPipeline.capacity))
         if count == 0 { return 0 }
-        var bytes: UInt64 = 0
-        for i in 0..<count {
-            let m = rx[i].unsafelyUnwrapped
-            let data = Mbuf.data(m)
-            let length = Mbuf.dataLength(m)
-            pipeline.frames[i] = data
-            pipeline.lengths[i] = length
-            pipeline.checksumStatus[i] = Worker.checksumStatus(Mbuf.ipChecksumFlags(m))
-            bytes &+= UInt64(length)
-        }
-        counters.add(WorkerCounters.rxPackets, UInt64(count))
-        counters.addPortRx(queue.portIndex, packets: UInt64(count), bytes: bytes)
-
         // The table copy is chosen once per burst (see ForwardingPlane).
         let slot = slots[Int(SharedMemory.loadAcquire(active))]
-        pipeline.run(count: count, portMAC: portMACs[queue.portIndex],
+        pipeline.run(MbufAccess.self, packets: rx, count: count, portMAC: portMACs[queue.portIndex],
                      lookup: DPDKRouteLookup(ipv4: slot.ipv4, ipv6: slot.ipv6),
                      adjacencies: slot.adjacencies, adjacencyCount: slot.adjacencyCount)
-
-        for i in 0..<count {
-            let m = rx[i].unsafelyUnwrapped
-            let port = pipeline.outPort[i]
-            if port == BurstPipeline.dropPort {
-                counters.countDrop(pipeline.dropReason[i])
-                Mbuf.free(m)
-            } else {
-                let length = pipeline.lengths[i]
-                Mbuf.setLength(m, length)
-                enqueue(m, length: length, port: Int(port))
-            }
+        counters.add(WorkerCounters.rxPackets, UInt64(count))
+        counters.addPortRx(queue.portIndex, packets: UInt64(count), bytes: pipeline.receivedBytes)
+        if pipeline.dropCount > 0 {
+            for d in 0..<pipeline.dropCount { counters.countDrop(pipeline.dropReasons[d]) }
+            Mbuf.free(pipeline.dropped, count: pipeline.dropCount)
         }
+        for t in 0..<pipeline.touchedCount {
+            let port = pipeline.touchedPorts[t]
+            queueForTransmit(pipeline.transmit + port &* BurstPipeline.capacity, count: pipeline.transmitCount[port],
+                             bytes: pipeline.transmitBytes[port], port: port)
+        }
+        pipeline.resetOutputs()
         return count
     }
 
-    /// NONE ("checksum not correct but header integrity checked") is checked in software too:
-    /// we only trust a flag that says the checksum in the packet is right.
+    /// Adds a burst's packets for one port to its TX buffer, sending whenever it fills. A full
+    /// burst meeting an empty buffer is sent straight from the pipeline's list.
     @inline(__always)
-    static func checksumStatus(_ flags: UInt64) -> IPv4Input.ChecksumStatus {
-        if flags == Mbuf.checksumGood { return .good }
-        if flags == Mbuf.checksumBad { return .bad }
-        return .unknown
-    }
-
-    @inline(__always)
-    func enqueue(_ m: MbufPointer, length: UInt16, port: Int) {
+    func queueForTransmit(_ packets: UnsafeMutablePointer<MbufPointer?>, count: Int, bytes: UInt64, port: Int) {
         let buffer = tx + port
-        let n = buffer.pointee.count
-        buffer.pointee.mbufs[n] = m
-        buffer.pointee.lengths[n] = length
-        buffer.pointee.bytes &+= UInt64(length)
-        buffer.pointee.count = n &+ 1
-        if n &+ 1 == TxBuffer.capacity { flush(port) }
+        if buffer.pointee.count == 0 && count == TxBuffer.capacity {
+            send(packets, count: count, bytes: bytes, port: port)
+            return
+        }
+        buffer.pointee.bytes &+= bytes
+        var source = packets
+        var left = count
+        while left > 0 {
+            let queued = buffer.pointee.count
+            let take = min(TxBuffer.capacity &- queued, left)
+            (buffer.pointee.mbufs + queued).update(from: source, count: take)
+            buffer.pointee.count = queued &+ take
+            source += take
+            left &-= take
+            if buffer.pointee.count == TxBuffer.capacity { flush(port) }
+        }
     }
 
     func flushAll() {
@@ -177,27 +166,33 @@ public struct Worker {
 
     func flush(_ port: Int) {
         let buffer = tx + port
-        let queued = buffer.pointee.count
-        let sent = Burst.transmit(port: portIDs[port], queue: txQueue, buffer.pointee.mbufs, count: UInt16(queued))
-        var bytes = buffer.pointee.bytes
-        if sent < queued {
-            for i in sent..<queued {
-                bytes &-= UInt64(buffer.pointee.lengths[i])
-                Mbuf.free(buffer.pointee.mbufs[i].unsafelyUnwrapped)
-                counters.countDrop(.txQueueFull)
-            }
-        }
-        counters.add(WorkerCounters.txPackets, UInt64(sent))
-        counters.addPortTx(port, packets: UInt64(sent), bytes: bytes)
+        send(buffer.pointee.mbufs, count: buffer.pointee.count, bytes: buffer.pointee.bytes, port: port)
         buffer.pointee.count = 0
         buffer.pointee.bytes = 0
+    }
+
+    /// One tx_burst; what the port does not take is freed and counted, never retried.
+    @inline(__always)
+    func send(_ packets: UnsafeMutablePointer<MbufPointer?>, count: Int, bytes: UInt64, port: Int) {
+        let sent = Burst.transmit(port: portIDs[port], queue: txQueue, packets, count: UInt16(count))
+        var sentBytes = bytes
+        if sent < count {
+            for i in sent..<count {
+                let m = packets[i].unsafelyUnwrapped
+                sentBytes &-= UInt64(Mbuf.dataLength(m))
+                counters.countDrop(.txQueueFull)
+            }
+            Mbuf.free(packets + sent, count: count &- sent)
+        }
+        counters.add(WorkerCounters.txPackets, UInt64(sent))
+        counters.addPortTx(port, packets: UInt64(sent), bytes: sentBytes)
     }
 }
 
 /// The C entry point EAL calls on the worker's lcore. `argument` is a WorkerSetup pointer.
 public let workerEntry: Lcore.Entry = { argument in
     let setup = argument.unsafelyUnwrapped.assumingMemoryBound(to: WorkerSetup.self)
-    let worker = Worker(setup.pointee)
+    var worker = Worker(setup.pointee)
     worker.run()
     worker.deallocate()
     return 0

@@ -1,136 +1,187 @@
 import Packet
 
-/// Runs the stages over one RX burst and leaves a verdict per packet: an egress port, or a
-/// drop reason. It does no I/O and frees nothing: the worker reads the verdicts and does the
-/// transmit and free in bulk (GUIDE rule 3).
+/// Runs the stages over one RX burst and sorts the packets into a transmit list per egress
+/// port and a drop list with a reason each. It does no I/O and frees nothing: the worker sends
+/// each port's list in bulk and frees the drops (GUIDE rule 3).
 ///
-/// Order: Ethernet and IP validation for every packet (stages 1-2), then one bulk lookup per
-/// family (stage 3), then the next-hop stage (4). Bulk lookups let rte_fib use its vector path.
+/// Order: Ethernet and IP validation for every packet (stages 1-2), one bulk lookup per family
+/// (stage 3, so rte_fib can use its vector path), then the next-hop stage (4) in arrival order,
+/// so packets keep their order on every egress port.
 ///
-/// All storage is allocated once per worker by `allocate()` and owned by that worker alone.
+/// All storage is allocated once per worker by `allocate(ports:)` and owned by that worker.
 public struct BurstPipeline {
     @inlinable public static var capacity: Int { 32 }
-    /// `outPort` value for a dropped packet; `dropReason` then says why.
+    /// Marks a dropped packet in per-packet verdict arrays (tests, console tools).
     @inlinable public static var dropPort: UInt16 { .max }
 
-    // Inputs, filled by the worker for packets 0..<count.
-    public let frames: UnsafeMutablePointer<UnsafeMutableRawPointer>
-    /// Frame length in; on output, for transmitted packets, the length to send (padding trimmed).
-    public let lengths: UnsafeMutablePointer<UInt16>
-    public let checksumStatus: UnsafeMutablePointer<IPv4Input.ChecksumStatus>
-
-    // Outputs.
-    public let outPort: UnsafeMutablePointer<UInt16>
-    public let dropReason: UnsafeMutablePointer<DropReason>
+    public let portCount: Int
+    /// (Optional pointers only because DPDK's burst calls take `struct rte_mbuf **`.)
+    /// Per egress port p: `transmitCount[p]` packets at `transmit + p * capacity`, of
+    /// `transmitBytes[p]` bytes. Only the ports in `touchedPorts[0..<touchedCount]` are non-zero;
+    /// the worker sends those and calls `resetOutputs()`.
+    public let transmit: UnsafeMutablePointer<OpaquePointer?>
+    public let transmitCount: UnsafeMutablePointer<Int>
+    public let transmitBytes: UnsafeMutablePointer<UInt64>
+    public let touchedPorts: UnsafeMutablePointer<Int>
+    public var touchedCount = 0
+    /// Dropped packets and why.
+    public let dropped: UnsafeMutablePointer<OpaquePointer?>
+    public let dropReasons: UnsafeMutablePointer<DropReason>
+    public var dropCount = 0
+    /// Bytes received in the burst (frame lengths as they arrived).
+    public var receivedBytes: UInt64 = 0
 
     // Scratch between the stages.
+    @usableFromInline let family: UnsafeMutablePointer<UInt8>      // 0 dropped, 4 IPv4, 6 IPv6
     @usableFromInline let ipLength: UnsafeMutablePointer<Int>
+    @usableFromInline let frameLength: UnsafeMutablePointer<Int>
+    @usableFromInline let frames: UnsafeMutablePointer<UnsafeMutableRawPointer>
     @usableFromInline let v4Addresses: UnsafeMutablePointer<UInt32>
-    @usableFromInline let v4Slots: UnsafeMutablePointer<Int>
     @usableFromInline let v4NextHops: UnsafeMutablePointer<UInt64>
     @usableFromInline let v6Addresses: UnsafeMutablePointer<UInt8>
-    @usableFromInline let v6Slots: UnsafeMutablePointer<Int>
     @usableFromInline let v6NextHops: UnsafeMutablePointer<UInt64>
 
-    public static func allocate() -> BurstPipeline {
-        BurstPipeline(
-            frames: .allocate(capacity: capacity),
-            lengths: .allocate(capacity: capacity),
-            checksumStatus: .allocate(capacity: capacity),
-            outPort: .allocate(capacity: capacity),
-            dropReason: .allocate(capacity: capacity),
-            ipLength: .allocate(capacity: capacity),
-            v4Addresses: .allocate(capacity: capacity),
-            v4Slots: .allocate(capacity: capacity),
-            v4NextHops: .allocate(capacity: capacity),
-            v6Addresses: .allocate(capacity: capacity * 16),
-            v6Slots: .allocate(capacity: capacity),
-            v6NextHops: .allocate(capacity: capacity))
-    }
-
-    private init(frames: UnsafeMutablePointer<UnsafeMutableRawPointer>, lengths: UnsafeMutablePointer<UInt16>,
-                 checksumStatus: UnsafeMutablePointer<IPv4Input.ChecksumStatus>, outPort: UnsafeMutablePointer<UInt16>,
-                 dropReason: UnsafeMutablePointer<DropReason>, ipLength: UnsafeMutablePointer<Int>,
-                 v4Addresses: UnsafeMutablePointer<UInt32>, v4Slots: UnsafeMutablePointer<Int>,
-                 v4NextHops: UnsafeMutablePointer<UInt64>, v6Addresses: UnsafeMutablePointer<UInt8>,
-                 v6Slots: UnsafeMutablePointer<Int>, v6NextHops: UnsafeMutablePointer<UInt64>) {
-        self.frames = frames; self.lengths = lengths; self.checksumStatus = checksumStatus
-        self.outPort = outPort; self.dropReason = dropReason; self.ipLength = ipLength
-        self.v4Addresses = v4Addresses; self.v4Slots = v4Slots; self.v4NextHops = v4NextHops
-        self.v6Addresses = v6Addresses; self.v6Slots = v6Slots; self.v6NextHops = v6NextHops
+    public init(ports: Int) {
+        let c = BurstPipeline.capacity
+        portCount = ports
+        transmit = .allocate(capacity: ports * c)
+        transmitCount = .allocate(capacity: ports)
+        transmitCount.initialize(repeating: 0, count: ports)
+        transmitBytes = .allocate(capacity: ports)
+        transmitBytes.initialize(repeating: 0, count: ports)
+        touchedPorts = .allocate(capacity: ports)
+        dropped = .allocate(capacity: c)
+        dropReasons = .allocate(capacity: c)
+        family = .allocate(capacity: c)
+        ipLength = .allocate(capacity: c)
+        frameLength = .allocate(capacity: c)
+        frames = .allocate(capacity: c)
+        v4Addresses = .allocate(capacity: c)
+        v4NextHops = .allocate(capacity: c)
+        v6Addresses = .allocate(capacity: c * 16)
+        v6NextHops = .allocate(capacity: c)
     }
 
     public func deallocate() {
-        frames.deallocate(); lengths.deallocate(); checksumStatus.deallocate(); outPort.deallocate()
-        dropReason.deallocate(); ipLength.deallocate(); v4Addresses.deallocate(); v4Slots.deallocate()
-        v4NextHops.deallocate(); v6Addresses.deallocate(); v6Slots.deallocate(); v6NextHops.deallocate()
+        transmit.deallocate(); transmitCount.deallocate(); transmitBytes.deallocate(); touchedPorts.deallocate()
+        dropped.deallocate(); dropReasons.deallocate(); family.deallocate(); ipLength.deallocate()
+        frameLength.deallocate(); frames.deallocate(); v4Addresses.deallocate(); v4NextHops.deallocate()
+        v6Addresses.deallocate(); v6NextHops.deallocate()
+    }
+
+    /// Empties the outputs for the next burst (only what the last burst touched).
+    @inlinable @inline(__always)
+    public mutating func resetOutputs() {
+        for t in 0..<touchedCount {
+            let p = touchedPorts[t]
+            transmitCount[p] = 0
+            transmitBytes[p] = 0
+        }
+        touchedCount = 0
+        dropCount = 0
+        receivedBytes = 0
     }
 
     @inlinable @inline(__always)
-    func drop(_ i: Int, _ reason: DropReason) {
-        outPort[i] = BurstPipeline.dropPort
-        dropReason[i] = reason
+    mutating func drop(_ packet: OpaquePointer, _ reason: DropReason) {
+        dropped[dropCount] = packet
+        dropReasons[dropCount] = reason
+        dropCount &+= 1
     }
 
-    /// Computes verdicts for packets 0..<count received on a port whose MAC is `portMAC`
-    /// (48-bit wire-order value, as `MACAddress.value`).
+    @inlinable @inline(__always)
+    mutating func send(_ packet: OpaquePointer, port: Int, bytes: Int) {
+        let n = transmitCount[port]
+        if n == 0 {
+            touchedPorts[touchedCount] = port
+            touchedCount &+= 1
+        }
+        transmit[port &* BurstPipeline.capacity &+ n] = packet
+        transmitCount[port] = n &+ 1
+        transmitBytes[port] &+= UInt64(truncatingIfNeeded: bytes)
+    }
+
+    /// Sorts `packets[0..<count]`, received on a port whose MAC is `portMAC` (48-bit wire-order
+    /// value, as `MACAddress.value`). Outputs must have been reset since the last run.
     @inlinable
-    public func run<Lookup: RouteLookup>(count: Int, portMAC: UInt64, lookup: Lookup,
-                                         adjacencies: UnsafePointer<Adjacency>, adjacencyCount: Int) {
+    public mutating func run<Access: PacketAccess, Lookup: RouteLookup>(
+        _ access: Access.Type, packets: UnsafePointer<OpaquePointer?>, count: Int, portMAC: UInt64,
+        lookup: Lookup, adjacencies: UnsafePointer<Adjacency>, adjacencyCount: Int
+    ) {
+        // Loop state lives in locals (registers), written back once: as struct fields they
+        // would be read-modify-written in memory for every packet.
         var v4Count = 0
         var v6Count = 0
+        var bytes: UInt64 = 0
         // Stages 1 and 2: Ethernet, then IPv4/IPv6 validation; valid packets join a lookup batch.
         for i in 0..<count {
-            let frame = UnsafeRawPointer(frames[i])
-            let length = Int(lengths[i])
+            let packet = packets[i].unsafelyUnwrapped
+            let frame = Access.data(packet)
+            let length = Access.length(packet)
+            bytes &+= UInt64(truncatingIfNeeded: length)
+            frames[i] = frame
+            frameLength[i] = length
+            var kind: UInt8 = 0
             switch EthernetInput.classify(frame, length: length, portMAC: portMAC) {
             case .ipv4:
-                let header = frame + Ethernet.headerLength
-                switch IPv4Input.validate(header, available: length &- Ethernet.headerLength, checksum: checksumStatus[i]) {
+                let header = UnsafeRawPointer(frame) + Ethernet.headerLength
+                switch IPv4Input.validate(header, available: length &- Ethernet.headerLength, checksum: Access.checksumStatus(packet)) {
                 case .valid(let ipLength):
-                    recordValid(i, ipLength)
+                    self.ipLength[i] = ipLength
+                    kind = 4
                     v4Addresses[v4Count] = IPv4Header.destination(header)
-                    v4Slots[v4Count] = i
                     v4Count &+= 1
-                case .drop(let reason): drop(i, reason)
+                case .drop(let reason): drop(packet, reason)
                 }
             case .ipv6:
-                let header = frame + Ethernet.headerLength
+                let header = UnsafeRawPointer(frame) + Ethernet.headerLength
                 switch IPv6Input.validate(header, available: length &- Ethernet.headerLength) {
                 case .valid(let ipLength):
-                    recordValid(i, ipLength)
+                    self.ipLength[i] = ipLength
+                    kind = 6
                     // Copy the destination for rte_fib6's flat address array.
-                    let slot = UnsafeMutableRawPointer(v6Addresses + v6Count &* 16)
-                    slot.copyMemory(from: header + IPv6Header.destinationOffset, byteCount: 16)
-                    v6Slots[v6Count] = i
+                    UnsafeMutableRawPointer(v6Addresses + v6Count &* 16)
+                        .copyMemory(from: header + IPv6Header.destinationOffset, byteCount: 16)
                     v6Count &+= 1
-                case .drop(let reason): drop(i, reason)
+                case .drop(let reason): drop(packet, reason)
                 }
-            case .drop(let reason): drop(i, reason)
+            case .drop(let reason): drop(packet, reason)
             }
+            family[i] = kind
         }
+        receivedBytes = bytes
 
         // Stage 3: one bulk lookup per family.
         if v4Count > 0 { lookup.lookupIPv4(v4Addresses, v4NextHops, count: v4Count) }
         if v6Count > 0 { lookup.lookupIPv6(v6Addresses, v6NextHops, count: v6Count) }
 
-        // Stage 4: next hop, TTL, MTU, rewrite.
-        for j in 0..<v4Count {
-            let i = v4Slots[j]
-            let adjacency = adjacencies[Self.index(v4NextHops[j], adjacencyCount)]
-            record(i, IPForward.ipv4(frame: frames[i], ipLength: ipLength[i], adjacency: adjacency))
+        // Stage 4, in arrival order: next hop, TTL, MTU, rewrite; then the port's list.
+        var j4 = 0
+        var j6 = 0
+        for i in 0..<count {
+            let kind = family[i]
+            if kind == 0 { continue }
+            let frame = frames[i]
+            let verdict: IPForward.Verdict
+            if kind == 4 {
+                verdict = IPForward.ipv4(frame: frame, ipLength: ipLength[i],
+                                         adjacency: adjacencies[Self.index(v4NextHops[j4], adjacencyCount)])
+                j4 &+= 1
+            } else {
+                verdict = IPForward.ipv6(frame: frame, ipLength: ipLength[i],
+                                         adjacency: adjacencies[Self.index(v6NextHops[j6], adjacencyCount)])
+                j6 &+= 1
+            }
+            let packet = packets[i].unsafelyUnwrapped
+            switch verdict {
+            case .transmit(let port):
+                let length = ipLength[i] &+ Ethernet.headerLength
+                if length != frameLength[i] { Access.setLength(packet, length) }
+                send(packet, port: Int(port), bytes: length)
+            case .drop(let reason):
+                drop(packet, reason)
+            }
         }
-        for j in 0..<v6Count {
-            let i = v6Slots[j]
-            let adjacency = adjacencies[Self.index(v6NextHops[j], adjacencyCount)]
-            record(i, IPForward.ipv6(frame: frames[i], ipLength: ipLength[i], adjacency: adjacency))
-        }
-    }
-
-    @inlinable @inline(__always)
-    func recordValid(_ i: Int, _ ipLength: Int) {
-        self.ipLength[i] = ipLength
-        lengths[i] = UInt16(truncatingIfNeeded: ipLength &+ Ethernet.headerLength)
     }
 
     /// A next hop outside the table (never written by the control plane, but the FIB is shared
@@ -138,13 +189,5 @@ public struct BurstPipeline {
     @inlinable @inline(__always)
     static func index(_ nextHop: UInt64, _ count: Int) -> Int {
         nextHop < UInt64(count) ? Int(nextHop) : Int(Adjacency.noRouteIndex)
-    }
-
-    @inlinable @inline(__always)
-    func record(_ i: Int, _ verdict: IPForward.Verdict) {
-        switch verdict {
-        case .transmit(let port): outPort[i] = port
-        case .drop(let reason): drop(i, reason)
-        }
     }
 }

@@ -11,37 +11,40 @@ public enum IPForward {
     @inlinable @inline(__always)
     public static func ipv4(frame: UnsafeMutableRawPointer, ipLength: Int, adjacency: Adjacency) -> Verdict {
         let header = frame + Ethernet.headerLength
-        switch adjacency.action {
-        case .forward:
-            // RFC 1812 5.3.1: a packet in transit with TTL <= 1 must not be forwarded.
-            guard IPv4Header.ttl(header) > 1 else { return .drop(.ipv4TTLExpired) }
-            guard ipLength <= Int(adjacency.mtu) else { return .drop(.mtuExceeded) }
+        // RFC 1812 5.3.1: a packet in transit with TTL <= 1 must not be forwarded.
+        let expired = IPv4Header.ttl(header) <= 1
+        // The common case first, as straight-line code.
+        if adjacency.action == .forward {
+            if expired { return .drop(.ipv4TTLExpired) }
+            if ipLength > Int(adjacency.mtu) { return .drop(.mtuExceeded) }
             IPv4Header.decrementTTL(header)
             adjacency.rewrite.apply(to: frame)
             return .transmit(port: adjacency.port)
-        case .local: return .drop(.local)
-        case .noRoute: return .drop(.noRoute)
-        case .noNeighbor:
-            guard IPv4Header.ttl(header) > 1 else { return .drop(.ipv4TTLExpired) }
-            return .drop(.noNeighbor)
         }
+        return notForwarded(adjacency.action, expired: expired, expiredReason: .ipv4TTLExpired)
     }
 
     @inlinable @inline(__always)
     public static func ipv6(frame: UnsafeMutableRawPointer, ipLength: Int, adjacency: Adjacency) -> Verdict {
         let header = frame + Ethernet.headerLength
-        switch adjacency.action {
-        case .forward:
-            guard IPv6Header.hopLimit(header) > 1 else { return .drop(.ipv6HopLimitExpired) }
-            guard ipLength <= Int(adjacency.mtu) else { return .drop(.mtuExceeded) }
+        let expired = IPv6Header.hopLimit(header) <= 1
+        if adjacency.action == .forward {
+            if expired { return .drop(.ipv6HopLimitExpired) }
+            if ipLength > Int(adjacency.mtu) { return .drop(.mtuExceeded) }
             IPv6Header.decrementHopLimit(header)
             adjacency.rewrite.apply(to: frame)
             return .transmit(port: adjacency.port)
-        case .local: return .drop(.local)
-        case .noRoute: return .drop(.noRoute)
-        case .noNeighbor:
-            guard IPv6Header.hopLimit(header) > 1 else { return .drop(.ipv6HopLimitExpired) }
-            return .drop(.noNeighbor)
         }
+        return notForwarded(adjacency.action, expired: expired, expiredReason: .ipv6HopLimitExpired)
+    }
+
+    /// Local delivery is decided before the TTL (a ping with TTL 1 to the router is for the
+    /// router); a packet that would need a missing neighbor but has expired anyway counts as
+    /// expired, as it would have been dropped for that first.
+    @inlinable @inline(__always)
+    static func notForwarded(_ action: AdjacencyAction, expired: Bool, expiredReason: DropReason) -> Verdict {
+        if action == .local { return .drop(.local) }
+        if action == .noNeighbor { return .drop(expired ? expiredReason : .noNeighbor) }
+        return .drop(.noRoute)
     }
 }

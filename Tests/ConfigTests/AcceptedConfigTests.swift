@@ -13,7 +13,7 @@ final class AcceptedConfigTests: XCTestCase {
         XCTAssertEqual(config.sourceFile, "test.yaml")
         XCTAssertEqual(config.eal.mainCore, 0)
         XCTAssertEqual(config.eal.workerCores, [1])
-        XCTAssertEqual(config.eal.memoryMB, 2048)
+        XCTAssertEqual(config.eal.memoryMB, 4096)
         XCTAssertEqual(config.eal.hugepages, .auto)
         XCTAssertEqual(config.eal.filePrefix, "swiftfwd")
         XCTAssertEqual(config.eal.maxSIMDBitwidth, 512)

@@ -86,10 +86,10 @@ final class BurstPipelineTests: XCTestCase {
         let outcomes = harness.run([ipv4(), ipv6 { $0.hopLimit = 1 }, ipv4 { $0.destination = "198.18.0.1" }])
         XCTAssertEqual(outcomes.map(\.verdict), [.transmit(1), .drop(.ipv6HopLimitExpired), .drop(.local)])
         for slot in 3..<BurstPipeline.capacity {
-            XCTAssertEqual(harness.pipeline.outPort[slot], PipelineHarness.untouched, "slot \(slot)")
+            XCTAssertEqual(harness.outPort[slot], PipelineHarness.untouched, "slot \(slot)")
         }
         XCTAssertEqual(harness.run([]).count, 0)
-        XCTAssertEqual(harness.pipeline.outPort[0], PipelineHarness.untouched, "an empty burst writes nothing")
+        XCTAssertEqual(harness.outPort[0], PipelineHarness.untouched, "an empty burst writes nothing")
     }
 
     /// Only packets that passed validation reach the lookup, in slot order, with their

@@ -21,7 +21,7 @@ final class ForwardedPacketTests: XCTestCase {
         let before = ipv4 { $0.ttl = 64 }
         let outcome = harness.run(before)
         XCTAssertEqual(outcome.verdict, .transmit(1))
-        XCTAssertEqual(harness.pipeline.outPort[0], 1)
+        XCTAssertEqual(harness.outPort[0], 1)
         let after = outcome.frame
         XCTAssertEqual(Array(after[0..<6]), Fixture.neighbor1MAC.bytes, "destination MAC is the neighbor's")
         XCTAssertEqual(Array(after[6..<12]), Fixture.port1MAC.bytes, "source MAC is the egress port's")

@@ -190,15 +190,35 @@ struct Outcome {
     var frame: [UInt8]
 }
 
+/// A test packet: the handle the pipeline gets points at one of these.
+struct TestPacket {
+    var data: UnsafeMutableRawPointer
+    var length: Int
+    var checksum: IPv4Input.ChecksumStatus
+}
+
+/// The pipeline's packet accessors over `TestPacket`s, as `MbufAccess` is over mbufs.
+enum TestPacketAccess: PacketAccess {
+    static func packet(_ p: OpaquePointer) -> UnsafeMutablePointer<TestPacket> { UnsafeMutablePointer(p) }
+    static func data(_ p: OpaquePointer) -> UnsafeMutableRawPointer { packet(p).pointee.data }
+    static func length(_ p: OpaquePointer) -> Int { packet(p).pointee.length }
+    static func checksumStatus(_ p: OpaquePointer) -> IPv4Input.ChecksumStatus { packet(p).pointee.checksum }
+    static func setLength(_ p: OpaquePointer, _ length: Int) { packet(p).pointee.length = length }
+}
+
 /// Runs frames through a `BurstPipeline` against `Fixture.table()` (or another table), with the
 /// table's reference LPM as the lookup. Frames sit at varied alignments, as mbuf data may.
+/// The pipeline's per-port lists and drop list are turned back into one verdict per input
+/// packet (`outPort`, `dropReason`), and each port's list is checked to keep arrival order.
 final class PipelineHarness {
     let table: ForwardingTable
     let reference: ReferenceRouteTable
-    let pipeline = BurstPipeline.allocate()
-    /// Written to every `outPort` slot before a run, so an unwritten verdict is visible.
+    var pipeline = BurstPipeline(ports: 4)
+    /// Per input slot after a run: the egress port, or `BurstPipeline.dropPort`.
+    var outPort = [UInt16](repeating: PipelineHarness.untouched, count: BurstPipeline.capacity)
+    var dropReason = [DropReason](repeating: PipelineHarness.untouchedReason, count: BurstPipeline.capacity)
+    /// Marks a slot no output mentioned, so an unwritten verdict is visible.
     static let untouched: UInt16 = 0xBEEF
-    /// Written to every `dropReason` slot before a run: a reason the pipeline never gives.
     static let untouchedReason = DropReason.txQueueFull
 
     init(table: ForwardingTable = Fixture.table()) {
@@ -216,34 +236,58 @@ final class PipelineHarness {
     func run<Lookup: RouteLookup>(_ frames: [[UInt8]], checksum: [IPv4Input.ChecksumStatus]? = nil,
                                   portMAC: MACAddress = Fixture.port0MAC, lookup: Lookup) -> [Outcome] {
         precondition(frames.count <= BurstPipeline.capacity)
-        let capacity = BurstPipeline.capacity
-        pipeline.outPort.initialize(repeating: Self.untouched, count: capacity)
-        pipeline.dropReason.initialize(repeating: Self.untouchedReason, count: capacity)
-        pipeline.checksumStatus.initialize(repeating: .unknown, count: capacity)
-        pipeline.lengths.initialize(repeating: 0, count: capacity)
+        outPort = [UInt16](repeating: Self.untouched, count: BurstPipeline.capacity)
+        dropReason = [DropReason](repeating: Self.untouchedReason, count: BurstPipeline.capacity)
 
         var allocations: [UnsafeMutableRawPointer] = []
-        defer { allocations.forEach { $0.deallocate() } }
+        let packets = UnsafeMutablePointer<TestPacket>.allocate(capacity: max(1, frames.count))
+        let handles = UnsafeMutablePointer<OpaquePointer?>.allocate(capacity: BurstPipeline.capacity)
+        defer { allocations.forEach { $0.deallocate() }; packets.deallocate(); handles.deallocate() }
         for (i, frame) in frames.enumerated() {
             let base = UnsafeMutableRawPointer.allocate(byteCount: frame.count + 8, alignment: 64)
             allocations.append(base)
             let start = base + i % 4
             frame.withUnsafeBytes { if let source = $0.baseAddress { start.copyMemory(from: source, byteCount: frame.count) } }
-            (pipeline.frames + i).initialize(to: start)
-            pipeline.lengths[i] = UInt16(frame.count)
-            if let checksum { pipeline.checksumStatus[i] = checksum[i] }
+            (packets + i).initialize(to: TestPacket(data: start, length: frame.count, checksum: checksum?[i] ?? .unknown))
+            handles[i] = OpaquePointer(packets + i)
         }
 
         table.adjacencies.withUnsafeBufferPointer { adjacencies in
-            pipeline.run(count: frames.count, portMAC: portMAC.value, lookup: lookup,
-                         adjacencies: adjacencies.baseAddress!, adjacencyCount: adjacencies.count)
+            pipeline.run(TestPacketAccess.self, packets: handles, count: frames.count, portMAC: portMAC.value,
+                         lookup: lookup, adjacencies: adjacencies.baseAddress!, adjacencyCount: adjacencies.count)
         }
 
+        func slot(_ handle: OpaquePointer?) -> Int { UnsafeMutablePointer<TestPacket>(handle!) - packets }
+        var seen = 0
+        for t in 0..<pipeline.touchedCount {
+            let port = pipeline.touchedPorts[t]
+            var previous = -1
+            var bytes = 0
+            for k in 0..<pipeline.transmitCount[port] {
+                let i = slot(pipeline.transmit[port * BurstPipeline.capacity + k])
+                XCTAssertGreaterThan(i, previous, "port \(port) keeps arrival order")
+                previous = i
+                outPort[i] = UInt16(port)
+                bytes += packets[i].length
+                seen += 1
+            }
+            XCTAssertEqual(pipeline.transmitBytes[port], UInt64(bytes), "transmit bytes of port \(port)")
+        }
+        for d in 0..<pipeline.dropCount {
+            let i = slot(pipeline.dropped[d])
+            outPort[i] = BurstPipeline.dropPort
+            dropReason[i] = pipeline.dropReasons[d]
+            seen += 1
+        }
+        XCTAssertEqual(seen, frames.count, "every packet is either sent or dropped, once")
+        XCTAssertEqual(pipeline.receivedBytes, UInt64(frames.reduce(0) { $0 + $1.count }))
+        pipeline.resetOutputs()
+
         return frames.indices.map { i in
-            let port = pipeline.outPort[i]
-            let verdict: Verdict = port == BurstPipeline.dropPort ? .drop(pipeline.dropReason[i]) : .transmit(port)
-            let bytes = Array(UnsafeRawBufferPointer(start: pipeline.frames[i], count: frames[i].count))
-            return Outcome(verdict: verdict, length: Int(pipeline.lengths[i]), frame: bytes)
+            let port = outPort[i]
+            let verdict: Verdict = port == BurstPipeline.dropPort ? .drop(dropReason[i]) : .transmit(port)
+            let bytes = Array(UnsafeRawBufferPointer(start: packets[i].data, count: frames[i].count))
+            return Outcome(verdict: verdict, length: packets[i].length, frame: bytes)
         }
     }
 
@@ -261,6 +305,6 @@ func assertDropped(_ frame: [UInt8], _ reason: DropReason, checksum: IPv4Input.C
                    portMAC: MACAddress = Fixture.port0MAC, harness: PipelineHarness = PipelineHarness(),
                    _ message: String = "", file: StaticString = #filePath, line: UInt = #line) {
     let outcome = harness.run(frame, checksum: checksum, portMAC: portMAC)
-    XCTAssertEqual(harness.pipeline.outPort[0], BurstPipeline.dropPort, "outPort " + message, file: file, line: line)
+    XCTAssertEqual(harness.outPort[0], BurstPipeline.dropPort, "outPort " + message, file: file, line: line)
     XCTAssertEqual(outcome.verdict, .drop(reason), message, file: file, line: line)
 }
