@@ -89,18 +89,6 @@ public struct BurstPipeline {
         dropCount &+= 1
     }
 
-    @inlinable @inline(__always)
-    mutating func send(_ packet: OpaquePointer, port: Int, bytes: Int) {
-        let n = transmitCount[port]
-        if n == 0 {
-            touchedPorts[touchedCount] = port
-            touchedCount &+= 1
-        }
-        transmit[port &* BurstPipeline.capacity &+ n] = packet
-        transmitCount[port] = n &+ 1
-        transmitBytes[port] &+= UInt64(truncatingIfNeeded: bytes)
-    }
-
     /// Sorts `packets[0..<count]`, received on a port whose MAC is `portMAC` (48-bit wire-order
     /// value, as `MACAddress.value`). Outputs must have been reset since the last run.
     @inlinable
@@ -156,8 +144,13 @@ public struct BurstPipeline {
         if v6Count > 0 { lookup.lookupIPv6(v6Addresses, v6NextHops, count: v6Count) }
 
         // Stage 4, in arrival order: next hop, TTL, MTU, rewrite; then the port's list.
+        // The list being filled is tracked in locals while consecutive packets share a port
+        // (the usual case), and written back when the port changes and at the end.
         var j4 = 0
         var j6 = 0
+        var port = -1
+        var queued = 0
+        var queuedBytes: UInt64 = 0
         for i in 0..<count {
             let kind = family[i]
             if kind == 0 { continue }
@@ -174,14 +167,27 @@ public struct BurstPipeline {
             }
             let packet = packets[i].unsafelyUnwrapped
             switch verdict {
-            case .transmit(let port):
+            case .transmit(let egress):
                 let length = ipLength[i] &+ Ethernet.headerLength
                 if length != frameLength[i] { Access.setLength(packet, length) }
-                send(packet, port: Int(port), bytes: length)
+                if Int(egress) != port {
+                    if port >= 0 { transmitCount[port] = queued; transmitBytes[port] = queuedBytes }
+                    port = Int(egress)
+                    queued = transmitCount[port]
+                    queuedBytes = transmitBytes[port]
+                    if queued == 0 {
+                        touchedPorts[touchedCount] = port
+                        touchedCount &+= 1
+                    }
+                }
+                transmit[port &* BurstPipeline.capacity &+ queued] = packet
+                queued &+= 1
+                queuedBytes &+= UInt64(truncatingIfNeeded: length)
             case .drop(let reason):
                 drop(packet, reason)
             }
         }
+        if port >= 0 { transmitCount[port] = queued; transmitBytes[port] = queuedBytes }
     }
 
     /// A next hop outside the table (never written by the control plane, but the FIB is shared
