@@ -23,6 +23,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         .target(
@@ -49,13 +51,38 @@ let package = Package(
         .executableTarget(
             name: "swiftfwd",
             dependencies: [
-                "Config", "Dataplane", "DPDK",
+                "Config", "Dataplane", "DPDK", "Console", "Forwarding", "Packet",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: [.unsafeFlags(dpdkIncludes.flatMap { ["-Xcc", $0] } + ["-Xcc", "-msse4.2"])]
         ),
+        // The telnet console and the metrics endpoint: SwiftNIO, no DPDK (docs/console.md).
+        .target(
+            name: "Console",
+            dependencies: [
+                "Packet",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
         .testTarget(name: "PacketTests", dependencies: ["Packet"]),
+        .testTarget(
+            name: "ConsoleTests",
+            dependencies: [
+                "Console", "Packet",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
         .testTarget(name: "ForwardingTests", dependencies: ["Forwarding", "Packet"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "Packet"]),
         // Runs EAL in the test process (--no-huge --in-memory): rte_fib against the reference LPM.

@@ -5,7 +5,7 @@ import Yams
 /// ConfigError. Sections are read in dependency order (eal before ports, ports before what
 /// names them), whatever their order in the file, so each check has what it needs.
 public enum ConfigLoader {
-    static let topLevelKeys = ["eal", "mempool", "fib", "ports", "queue_map", "routes", "routes_file", "neighbors", "log"]
+    static let topLevelKeys = ["eal", "mempool", "fib", "ports", "queue_map", "routes", "routes_file", "neighbors", "log", "console", "metrics"]
 
     public static func load(path: String) throws -> SwiftfwdConfig {
         guard let data = FileManager.default.contents(atPath: path) else {

@@ -15,12 +15,15 @@ public struct SwiftfwdConfig: Sendable {
     public var routes: [StaticRoute]
     public var neighbors: [StaticNeighbor]
     public var log: LogConfig
+    public var console: ConsoleConfig
+    public var metrics: MetricsConfig
     /// The path the configuration was read from, for messages.
     public var sourceFile: String
 
     public init(eal: EALConfig = EALConfig(), mempool: MempoolConfig = MempoolConfig(), fib: FIBConfig = FIBConfig(),
                 ports: [PortConfig], queueMap: [QueueAssignment], routes: [StaticRoute] = [],
-                neighbors: [StaticNeighbor] = [], log: LogConfig = LogConfig(), sourceFile: String = "") {
+                neighbors: [StaticNeighbor] = [], log: LogConfig = LogConfig(), console: ConsoleConfig = ConsoleConfig(),
+                metrics: MetricsConfig = MetricsConfig(), sourceFile: String = "") {
         self.eal = eal
         self.mempool = mempool
         self.fib = fib
@@ -29,6 +32,8 @@ public struct SwiftfwdConfig: Sendable {
         self.routes = routes
         self.neighbors = neighbors
         self.log = log
+        self.console = console
+        self.metrics = metrics
         self.sourceFile = sourceFile
     }
 }
@@ -47,7 +52,7 @@ public struct EALConfig: Sendable {
     public var maxSIMDBitwidth: Int
     public var extraArgs: [String]
 
-    public init(mainCore: Int = 0, workerCores: [Int] = [1], memoryMB: Int = 2048, hugepages: HugepageMode = .auto,
+    public init(mainCore: Int = 0, workerCores: [Int] = [1], memoryMB: Int = 4096, hugepages: HugepageMode = .auto,
                 filePrefix: String = "swiftfwd", maxSIMDBitwidth: Int = 512, extraArgs: [String] = []) {
         self.mainCore = mainCore
         self.workerCores = workerCores
@@ -170,5 +175,83 @@ public struct LogConfig: Sendable {
 
     public init(level: String = "info") {
         self.level = level
+    }
+}
+
+/// A TCP listening address, `127.0.0.1:5002` or `[::1]:5002`. The host is an IP literal, not a
+/// name, so whether it is loopback is decided from the file alone.
+public struct ListenAddress: Sendable, Hashable, CustomStringConvertible {
+    public var host: IPAddress
+    public var port: Int
+
+    public init(host: IPAddress, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    /// 127.0.0.0/8 or ::1: reachable only from this machine.
+    public var isLoopback: Bool {
+        switch host {
+        case .v4(let a): return a.value >> 24 == 127
+        case .v6(let a): return a.high == 0 && a.low == 1
+        }
+    }
+
+    /// 0.0.0.0 or ::, which listen on every address of the family.
+    public var isUnspecified: Bool {
+        switch host {
+        case .v4(let a): return a.value == 0
+        case .v6(let a): return a.high == 0 && a.low == 0
+        }
+    }
+
+    public var description: String {
+        switch host {
+        case .v4: return "\(host):\(port)"
+        case .v6: return "[\(host)]:\(port)"
+        }
+    }
+}
+
+/// `console`: the telnet console (docs/console.md).
+public struct ConsoleConfig: Sendable {
+    public var enabled: Bool
+    public var listen: ListenAddress
+    /// Must be true for a `listen` address that is not loopback: the console controls routes.
+    public var allowRemote: Bool
+    /// The password a session must give before any command: `password`, or the contents of
+    /// `password_file` without its trailing line break. nil: no password asked.
+    public var password: String?
+    /// Where `password` was read from, when it came from a file (resolved against the
+    /// configuration file's folder).
+    public var passwordFile: String?
+    public var maxSessions: Int
+    /// Seconds without input after which a session is closed; 0 never closes one.
+    public var idleTimeout: Int
+
+    public static let defaultListen = ListenAddress(host: .v4(IPv4Address(127, 0, 0, 1)), port: 5002)
+
+    public init(enabled: Bool = true, listen: ListenAddress = ConsoleConfig.defaultListen, allowRemote: Bool = false,
+                password: String? = nil, passwordFile: String? = nil, maxSessions: Int = 8, idleTimeout: Int = 600) {
+        self.enabled = enabled
+        self.listen = listen
+        self.allowRemote = allowRemote
+        self.password = password
+        self.passwordFile = passwordFile
+        self.maxSessions = maxSessions
+        self.idleTimeout = idleTimeout
+    }
+}
+
+/// `metrics`: the Prometheus endpoint, off unless `listen` is given.
+public struct MetricsConfig: Sendable {
+    /// nil: no metrics endpoint.
+    public var listen: ListenAddress?
+    /// Must be true for a `listen` address that is not loopback.
+    public var allowRemote: Bool
+
+    public init(listen: ListenAddress? = nil, allowRemote: Bool = false) {
+        self.listen = listen
+        self.allowRemote = allowRemote
     }
 }

@@ -139,3 +139,37 @@ public struct EthernetPort: Sendable {
         return out
     }
 }
+
+extension EthernetPort {
+    /// The driver's extended statistics (rte_eth_xstats), name and value, in the driver's order.
+    public func extendedStats() throws -> [(name: String, value: UInt64)] {
+        let count = try check(rte_eth_xstats_get_names(id, nil, 0), "rte_eth_xstats_get_names port \(id)")
+        if count == 0 { return [] }
+        var names = [rte_eth_xstat_name](repeating: rte_eth_xstat_name(), count: Int(count))
+        var values = [rte_eth_xstat](repeating: rte_eth_xstat(), count: Int(count))
+        let gotNames = try check(rte_eth_xstats_get_names(id, &names, UInt32(count)), "rte_eth_xstats_get_names port \(id)")
+        let gotValues = try check(rte_eth_xstats_get(id, &values, UInt32(count)), "rte_eth_xstats_get port \(id)")
+        let n = Int(min(gotNames, gotValues, count))
+        return (0..<n).map { i in
+            let name = withUnsafeBytes(of: names[Int(values[i].id) < n ? Int(values[i].id) : i].name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            return (name, values[i].value)
+        }
+    }
+}
+
+/// DPDK's heap (rte_malloc) across sockets, for `show memory`.
+public enum DPDKHeap {
+    public static func usage() -> (total: Int, used: Int) {
+        var total = 0, used = 0
+        for socket in 0..<Int32(rte_socket_count()) {
+            var stats = rte_malloc_socket_stats()
+            if rte_malloc_get_socket_stats(Int32(rte_socket_id_by_idx(UInt32(socket))), &stats) == 0 {
+                total += stats.heap_totalsz_bytes
+                used += stats.heap_allocsz_bytes
+            }
+        }
+        return (total, used)
+    }
+}

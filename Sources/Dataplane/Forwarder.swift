@@ -24,6 +24,8 @@ public final class Forwarder {
     let stopFlag: UnsafeMutablePointer<UInt32>
     var launched: [UInt32] = []
     var ealStarted = false
+    /// Whether EAL runs on hugepages (else --no-huge), as decided at setup.
+    public private(set) var usesHugepages = false
 
     public init(config: SwiftfwdConfig, logger: Logger) {
         self.config = config
@@ -38,6 +40,7 @@ public final class Forwarder {
     /// then releases whatever was set up.
     public func setUp() throws {
         let (hugepages, hugepageNote) = EALArguments.useHugepages(config.eal)
+        usesHugepages = hugepages
         logger.info("\(hugepageNote)")
         let arguments = EALArguments.build(config, hugepages: hugepages)
         logger.info("EAL arguments: \(arguments.joined(separator: " "))")
@@ -98,6 +101,16 @@ public final class Forwarder {
         self.plane = plane
         let seconds = Date().timeIntervalSince(started)
         logger.info("FIB: \(table.ipv4Routes.count) IPv4 routes (capacity \(config.fib.ipv4MaxRoutes)), \(table.ipv6Routes.count) IPv6 routes (capacity \(config.fib.ipv6MaxRoutes)), \(table.adjacencies.count) adjacencies; lookups \(plane.lookupKinds); two RCU copies loaded in \(String(format: "%.2f", seconds)) s")
+    }
+
+    /// Memory the two copies of the forwarding tables reserve, as sized by the config: rte_fib
+    /// allocates its first level (2^24 entries of 4 bytes), its tbl8 groups (256 entries each) and
+    /// a RIB node pool (two nodes per route, about 64 bytes each for IPv4, 80 for IPv6) up front.
+    public var tableBytes: Int {
+        let fib = config.fib
+        let ipv4 = (1 << 24) * 4 + fib.ipv4Tbl8Groups * 256 * 4 + fib.ipv4MaxRoutes * 2 * 64
+        let ipv6 = (1 << 24) * 4 + fib.ipv6Tbl8Groups * 256 * 4 + fib.ipv6MaxRoutes * 2 * 80
+        return 2 * (ipv4 + ipv6)
     }
 
     /// Launches one pinned worker per worker core.

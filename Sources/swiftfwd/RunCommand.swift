@@ -42,6 +42,15 @@ struct Run: ParsableCommand {
             _ = forwarder.shutdown()
             throw ExitCode(1)
         }
+        let servers: ControlServers
+        do {
+            servers = try ControlServers(config: configuration, backend: ForwarderConsoleBackend(forwarder: forwarder, configFile: config),
+                                         logger: logger)
+        } catch {
+            logger.error("startup failed: cannot start the console or metrics endpoint: \(error)")
+            _ = forwarder.shutdown()
+            throw ExitCode(1)
+        }
         logger.info("forwarding on \(configuration.eal.workerCores.count) worker(s); stop with Ctrl-C or SIGTERM")
 
         let started = Date()
@@ -57,6 +66,7 @@ struct Run: ParsableCommand {
         }
 
         logger.info("stopping (\(reason))")
+        servers.stop()
         forwarder.stopWorkers()
         var snapshot = forwarder.snapshot()
         let leaked = forwarder.shutdown()

@@ -48,7 +48,10 @@ class Telemetry:
         """Bytes allocated in all DPDK malloc heaps (/eal/heap_info), or None."""
         try:
             total = 0
-            for heap in self.query("/eal/heap_list").get("Heap_id", []):
+            heaps = self.query("/eal/heap_list")
+            if isinstance(heaps, dict):
+                heaps = heaps.get("Heap_id", [])
+            for heap in heaps:
                 info = self.query(f"/eal/heap_info,{heap}")
                 total += int(info.get("Alloc_size", 0))
             return total

@@ -1,0 +1,202 @@
+import Config
+import Console
+import Dataplane
+import DPDK
+import Dispatch
+import Forwarding
+import Foundation
+import Packet
+
+/// The console's view of the running forwarder. Queries copy counters and tables; changes go
+/// through `ForwardingPlane.update`, which publishes them to the workers under RCU.
+final class ForwarderConsoleBackend: ConsoleBackend, @unchecked Sendable {
+    let forwarder: Forwarder
+    let loadedConfig: String
+    let startedAt = Date()
+
+    init(forwarder: Forwarder, configFile: String) {
+        self.forwarder = forwarder
+        loadedConfig = (try? String(contentsOfFile: configFile, encoding: .utf8)) ?? "(the configuration file can no longer be read)"
+    }
+
+    var config: SwiftfwdConfig { forwarder.config }
+
+    func version() -> VersionInfo {
+        VersionInfo(version: SwiftfwdCommand.version, dpdkVersion: EAL.version, startedAt: startedAt,
+                    mainCore: config.eal.mainCore, workerCores: config.eal.workerCores)
+    }
+
+    func sample() -> StatsSample {
+        let snapshot = forwarder.snapshot()
+        let interfaces = config.ports.enumerated().map { index, port -> InterfaceInfo in
+            let stats = snapshot.ports[index]
+            let ethernet = forwarder.ports.indices.contains(index) ? forwarder.ports[index] : nil
+            let link = ethernet?.link
+            let counters = PortCounters(
+                rxPackets: stats.rxPackets, rxBytes: stats.rxBytes, txPackets: stats.txPackets, txBytes: stats.txBytes,
+                hwRxPackets: stats.hardware.ipackets, hwTxPackets: stats.hardware.opackets,
+                hwRxBytes: stats.hardware.ibytes, hwTxBytes: stats.hardware.obytes,
+                imissed: stats.hardware.imissed, ierrors: stats.hardware.ierrors, oerrors: stats.hardware.oerrors,
+                rxNoMbuf: stats.hardware.rxNoMbuf)
+            return InterfaceInfo(name: port.name, device: port.device, driver: ethernet?.driverName ?? "closed",
+                                 mac: forwarder.portMACs.indices.contains(index) ? forwarder.portMACs[index] : MACAddress(0),
+                                 mtu: port.mtu, linkUp: link?.up ?? false, speedMbps: link?.speedMbps ?? 0,
+                                 addresses: port.addresses, counters: counters)
+        }
+        let workers = snapshot.workers.map { w in
+            WorkerInfo(core: Int(w.core), queues: w.queues.split(separator: ",").map(String.init),
+                       rxPackets: w.rxPackets, txPackets: w.txPackets, drops: w.drops.reduce(0, +),
+                       busyCycles: w.busyCycles, idleCycles: w.idleCycles)
+        }
+        let drops = DropReason.allCases.map { reason in
+            DropCount(name: reason.name, explanation: reason.explanation,
+                      perWorker: snapshot.workers.map { $0.drops[Int(reason.rawValue)] })
+        }
+        let mempool = MempoolInfo(size: snapshot.mempoolSize, inUse: snapshot.mempoolSize - snapshot.mempoolAvailable,
+                                  available: snapshot.mempoolAvailable)
+        return StatsSample(monotonicSeconds: Double(DispatchTime.now().uptimeNanoseconds) / 1e9, tscHz: snapshot.tscHz,
+                           interfaces: interfaces, workers: workers, drops: drops, mempool: mempool)
+    }
+
+    func portIndex(_ name: String) throws -> Int {
+        guard let index = config.ports.firstIndex(where: { $0.name == name }) else {
+            let names = config.ports.map(\.name).joined(separator: ", ")
+            throw ConsoleError("no port named \"\(name)\" (ports: \(names))")
+        }
+        return index
+    }
+
+    func xstats(port: String) throws -> [(name: String, value: UInt64)] {
+        let index = try portIndex(port)
+        guard forwarder.ports.indices.contains(index) else { throw ConsoleError("port \(port) is closed") }
+        do {
+            return try forwarder.ports[index].extendedStats()
+        } catch {
+            throw ConsoleError("cannot read extended statistics of \(port): \(error)")
+        }
+    }
+
+    // MARK: Routes
+
+    var table: ForwardingTable? { forwarder.plane?.table }
+
+    func describe(_ prefix: IPPrefix, nextHop: UInt32, in table: ForwardingTable) -> RouteInfo {
+        let kind = table.kind(of: prefix) ?? .connected
+        let adjacency = table.adjacencies[Int(nextHop)]
+        let portName = adjacency.action == .local || adjacency.action == .noRoute ? nil : config.ports[Int(adjacency.port)].name
+        switch kind {
+        case .local:
+            return RouteInfo(prefix: prefix, kind: kind.name, nextHop: "local", port: nil, resolved: true)
+        case .connected:
+            return RouteInfo(prefix: prefix, kind: kind.name, nextHop: "dev \(portName ?? "?")", port: portName, resolved: true)
+        case .neighbor:
+            let mac = table.neighbors.first { Self.host($0.key) == prefix }?.value.mac
+            return RouteInfo(prefix: prefix, kind: kind.name, nextHop: "lladdr \(mac.map { "\($0)" } ?? "?") dev \(portName ?? "?")",
+                             port: portName, resolved: true)
+        case .staticRoute:
+            switch table.staticRoutes[prefix] {
+            case .via(let gateway)?:
+                return RouteInfo(prefix: prefix, kind: kind.name, nextHop: "via \(gateway) dev \(portName ?? "?")",
+                                 port: portName, resolved: adjacency.action == .forward)
+            case .port(let port)?:
+                return RouteInfo(prefix: prefix, kind: kind.name, nextHop: "dev \(config.ports[port].name)",
+                                 port: config.ports[port].name, resolved: true)
+            case nil:
+                return RouteInfo(prefix: prefix, kind: kind.name, nextHop: "?", port: portName, resolved: false)
+            }
+        }
+    }
+
+    static func host(_ address: IPAddress) -> IPPrefix {
+        switch address {
+        case .v4(let a): return .v4(IPv4Prefix(address: a, length: 32)!)
+        case .v6(let a): return .v6(IPv6Prefix(address: a, length: 128)!)
+        }
+    }
+
+    func routes() -> [RouteInfo] {
+        guard let table else { return [] }
+        var out: [RouteInfo] = []
+        out.reserveCapacity(table.ipv4Routes.count + table.ipv6Routes.count)
+        for (prefix, nh) in table.ipv4Routes.sorted(by: { ($0.key.address, $0.key.length) < ($1.key.address, $1.key.length) }) {
+            out.append(describe(.v4(prefix), nextHop: nh, in: table))
+        }
+        for (prefix, nh) in table.ipv6Routes.sorted(by: { ($0.key.address, $0.key.length) < ($1.key.address, $1.key.length) }) {
+            out.append(describe(.v6(prefix), nextHop: nh, in: table))
+        }
+        return out
+    }
+
+    func lookup(_ address: IPAddress) -> RouteInfo? {
+        guard let table, let match = table.longestMatch(address) else { return nil }
+        return describe(match.prefix, nextHop: match.nextHop, in: table)
+    }
+
+    func tableUsage() -> TableUsage {
+        let table = self.table
+        return TableUsage(ipv4Routes: table?.ipv4Routes.count ?? 0, ipv4Capacity: config.fib.ipv4MaxRoutes,
+                          ipv6Routes: table?.ipv6Routes.count ?? 0, ipv6Capacity: config.fib.ipv6MaxRoutes)
+    }
+
+    func neighbors() -> [NeighborInfo] {
+        guard let table else { return [] }
+        return table.neighbors.map { address, entry in
+            NeighborInfo(address: address, mac: entry.mac, port: config.ports[entry.port].name, source: entry.source)
+        }.sorted { $0.address.description < $1.address.description }
+    }
+
+    func memory() -> MemoryInfo {
+        let snapshot = forwarder.snapshot()
+        let heap = DPDKHeap.usage()
+        let meminfo = (try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8)) ?? ""
+        func field(_ name: String) -> Int? {
+            meminfo.split(separator: "\n").first { $0.hasPrefix(name + ":") }
+                .flatMap { Int($0.split(separator: " ").dropFirst().first ?? "") }
+        }
+        let pageKB = field("Hugepagesize") ?? 2048
+        let usesHugepages = forwarder.usesHugepages
+        let mbufBytes = snapshot.mempoolSize * (config.mempool.dataRoom + 128 + 64)
+        return MemoryInfo(mbufsTotal: snapshot.mempoolSize, mbufsInUse: snapshot.mempoolSize - snapshot.mempoolAvailable,
+                          mbufsFree: snapshot.mempoolAvailable, mbufBytes: mbufBytes,
+                          hugepagesTotalMB: usesHugepages ? (field("HugePages_Total") ?? 0) * pageKB / 1024 : nil,
+                          hugepagesFreeMB: usesHugepages ? (field("HugePages_Free") ?? 0) * pageKB / 1024 : nil,
+                          heapTotalBytes: heap.total, heapUsedBytes: heap.used, fibBytes: forwarder.tableBytes)
+    }
+
+    func configText() -> String { loadedConfig }
+
+    // MARK: Changes (called on the console's control queue, one at a time)
+
+    func change(_ body: (inout ForwardingTable) throws -> Void) throws {
+        guard let plane = forwarder.plane else { throw ConsoleError("the forwarding tables are not set up") }
+        do {
+            try plane.update(body)
+        } catch let error as ForwardingTableError {
+            throw ConsoleError(error.message)
+        } catch let error as DPDKError {
+            throw ConsoleError("the forwarding table refused the change: \(error)")
+        }
+    }
+
+    func addRoute(_ prefix: IPPrefix, via: IPAddress) throws {
+        try change { try $0.addRoute(prefix, .via(via)) }
+    }
+
+    func addRoute(_ prefix: IPPrefix, port: String) throws {
+        let index = try portIndex(port)
+        try change { try $0.addRoute(prefix, .port(index)) }
+    }
+
+    func deleteRoute(_ prefix: IPPrefix) throws {
+        try change { try $0.deleteRoute(prefix) }
+    }
+
+    func addNeighbor(_ address: IPAddress, mac: MACAddress, port: String) throws {
+        let index = try portIndex(port)
+        try change { try $0.addNeighbor(address, mac: mac, port: index, source: "console") }
+    }
+
+    func deleteNeighbor(_ address: IPAddress) throws {
+        try change { try $0.deleteNeighbor(address) }
+    }
+}
