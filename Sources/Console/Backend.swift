@@ -82,7 +82,7 @@ public struct InterfaceInfo: Sendable {
 
 public struct WorkerInfo: Sendable {
     public var core: Int
-    /// The (port, queue) pairs it polls, as "p0/0".
+    /// The (port, queue) pairs it polls, as "p0:0".
     public var queues: [String]
     public var rxPackets: UInt64, txPackets: UInt64, drops: UInt64
     /// TSC cycles spent in polls that received packets, and in empty polls.

@@ -162,8 +162,8 @@ final class CommandTests: XCTestCase {
         s.backend.advance(seconds: 2, packets: 4_000_000, busyCyclesPerPacket: 60)
         XCTAssertEqual(try s.run("show workers"), """
         core  queues  rx packets  tx packets  drops   busy  cycles/packet  Mpps
-           1  p0/0       4001000     4001000      0  99.6%           60.0  2.00
-           2  p1/0             0           0      0   0.0%              -  0.00
+           1  p0:0       4001000     4001000      0  99.6%           60.0  2.00
+           2  p1:0             0           0      0   0.0%              -  0.00
         (busy, cycles/packet and Mpps over the last 2.0 s)
 
         """)
@@ -173,7 +173,7 @@ final class CommandTests: XCTestCase {
         XCTAssertEqual(workers[0]["mpps"] as? Double, 2)
         XCTAssertEqual(workers[0]["busy_percent"] as? Double, 99.6)
         XCTAssertTrue(workers[1]["cycles_per_packet"] is NSNull)
-        XCTAssertEqual(workers[0]["queues"] as? [String], ["p0/0"])
+        XCTAssertEqual(workers[0]["queues"] as? [String], ["p0:0"])
     }
 
     func testRatesBeforeASecondSampleAreZero() throws {

@@ -47,8 +47,8 @@ final class FakeBackend: ConsoleBackend, @unchecked Sendable {
                           counters: PortCounters(rxPackets: 0, rxBytes: 0, txPackets: 990, txBytes: 63360, hwTxPackets: 990, hwTxBytes: 63360)),
         ]
         _workers = [
-            WorkerInfo(core: 1, queues: ["p0/0"], rxPackets: 1000, txPackets: 1000, drops: 0, busyCycles: 60_000, idleCycles: 940_000),
-            WorkerInfo(core: 2, queues: ["p1/0"], rxPackets: 0, txPackets: 0, drops: 0, busyCycles: 0, idleCycles: 1_000_000),
+            WorkerInfo(core: 1, queues: ["p0:0"], rxPackets: 1000, txPackets: 1000, drops: 0, busyCycles: 60_000, idleCycles: 940_000),
+            WorkerInfo(core: 2, queues: ["p1:0"], rxPackets: 0, txPackets: 0, drops: 0, busyCycles: 0, idleCycles: 1_000_000),
         ]
         _drops = [
             DropCount(name: "eth_too_short", explanation: "frame shorter than an Ethernet header", perWorker: [0, 0]),

@@ -30,9 +30,11 @@ def binary_path() -> Path:
     return Path(os.environ.get("SWIFTFWD_BIN", REPO / ".build" / "release" / "swiftfwd"))
 
 
-def small_eal(prefix: str) -> str:
-    """The eal and fib sections every test config shares: one worker, sizes that fit --no-huge."""
-    return f"""\
+def small_eal(prefix: str, console: bool = False) -> str:
+    """The eal and fib sections every test config shares: one worker, sizes that fit --no-huge.
+    The console is off unless asked for, so no test depends on port 5002 being free."""
+    off = "" if console else "console:\n  enabled: false\n"
+    return off + f"""\
 eal:
   main_core: 0
   worker_cores: [1]

@@ -54,7 +54,7 @@ def write_config(tmp_path, prefix, console_port, metrics_port=None, password=Non
     metrics = f"metrics:\n  listen: 127.0.0.1:{metrics_port}\n" if metrics_port else ""
     cfg = tmp_path / "console.yaml"
     # No hugepages: the console needs none, and so these tests never compete for them.
-    eal = small_eal(prefix).replace(f"  file_prefix: {prefix}\n", f"  file_prefix: {prefix}\n  hugepages: false\n")
+    eal = small_eal(prefix, console=True).replace(f"  file_prefix: {prefix}\n", f"  file_prefix: {prefix}\n  hugepages: false\n")
     cfg.write_text(eal + f"""\
 ports:
   - name: p0
@@ -235,6 +235,13 @@ def test_telnet_client_commands(console):
         t.expect_exact(PROMPT)
         t.sendline("show route 198.18.4.77")
         t.expect_exact("no route matches 198.18.4.77")
+        t.expect_exact(PROMPT)
+
+        t.sendline("route add 198.18.5.0/24 via 198.18.9.9")       # the forwarder refuses with a sentence
+        t.expect(r"error: \S.*198\.18\.9\.9")
+        t.expect_exact(PROMPT)
+        t.sendline("route del 198.18.77.0/24")
+        t.expect(r"error: \S")
         t.expect_exact(PROMPT)
 
         t.sendline("neighbor add 198.18.1.7 02:00:00:00:01:07 dev p1")
