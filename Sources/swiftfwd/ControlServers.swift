@@ -7,7 +7,8 @@ import NIOPosix
 
 /// The telnet console and the metrics endpoint, on one event-loop thread of their own. That
 /// thread is created after EAL, by the main thread, so it inherits the main core's affinity and
-/// never runs on a worker core; it also inherits the blocked SIGINT/SIGTERM.
+/// never runs on a worker core; it also inherits the blocked SIGINT/SIGTERM. (The servers log
+/// their own warning when told to listen beyond loopback.)
 final class ControlServers {
     let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     var console: ConsoleServer?
@@ -15,9 +16,6 @@ final class ControlServers {
 
     init(config: SwiftfwdConfig, backend: ForwarderConsoleBackend, logger: Logger) throws {
         if config.console.enabled {
-            if !config.console.listen.isLoopback {
-                logger.warning("the console listens on \(config.console.listen), not on loopback: anyone who can reach it can change routes")
-            }
             let settings = ConsoleSettings(host: config.console.listen.host.description, port: config.console.listen.port,
                                            password: config.console.password, maxSessions: config.console.maxSessions,
                                            idleTimeout: config.console.idleTimeout)
@@ -26,9 +24,6 @@ final class ControlServers {
             console = server
         }
         if let listen = config.metrics.listen {
-            if !listen.isLoopback {
-                logger.warning("the metrics endpoint listens on \(listen), not on loopback")
-            }
             let server = MetricsServer(settings: MetricsSettings(host: listen.host.description, port: listen.port),
                                        backend: backend, logger: logger)
             try server.start(group: group)
