@@ -10,12 +10,18 @@ public enum EALArguments {
         return name.range(of: #"^([0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]$"#, options: .regularExpression) != nil
     }
 
-    /// Free 2 MiB hugepages, read from sysfs; 0 when there are none or it cannot be read.
+    /// 2 MiB hugepages free for a new process, read from sysfs: free minus reserved (pages
+    /// another process has mapped but not yet touched count as free there, yet are promised);
+    /// 0 when there are none, hugetlbfs is not mounted or sysfs cannot be read.
     public static func freeHugepageMB() -> Int {
-        guard let text = try? String(contentsOfFile: "/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages", encoding: .utf8),
-              let pages = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) else { return 0 }
+        func read(_ name: String) -> Int? {
+            (try? String(contentsOfFile: "/sys/kernel/mm/hugepages/hugepages-2048kB/\(name)", encoding: .utf8))
+                .flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        }
+        guard let free = read("free_hugepages") else { return 0 }
+        let reserved = read("resv_hugepages") ?? 0
         let mounted = (try? String(contentsOfFile: "/proc/mounts", encoding: .utf8))?.contains("hugetlbfs") ?? false
-        return mounted ? pages * 2 : 0
+        return mounted ? max(0, free - reserved) * 2 : 0
     }
 
     /// Whether to use hugepages, and why, for the startup log.
