@@ -34,7 +34,6 @@ public struct BurstPipeline {
     // Scratch between the stages.
     @usableFromInline let family: UnsafeMutablePointer<UInt8>      // 0 dropped, 4 IPv4, 6 IPv6
     @usableFromInline let ipLength: UnsafeMutablePointer<Int>
-    @usableFromInline let frameLength: UnsafeMutablePointer<Int>
     @usableFromInline let frames: UnsafeMutablePointer<UnsafeMutableRawPointer>
     @usableFromInline let v4Addresses: UnsafeMutablePointer<UInt32>
     @usableFromInline let v4NextHops: UnsafeMutablePointer<UInt64>
@@ -54,7 +53,6 @@ public struct BurstPipeline {
         dropReasons = .allocate(capacity: c)
         family = .allocate(capacity: c)
         ipLength = .allocate(capacity: c)
-        frameLength = .allocate(capacity: c)
         frames = .allocate(capacity: c)
         v4Addresses = .allocate(capacity: c)
         v4NextHops = .allocate(capacity: c)
@@ -65,7 +63,7 @@ public struct BurstPipeline {
     public func deallocate() {
         transmit.deallocate(); transmitCount.deallocate(); transmitBytes.deallocate(); touchedPorts.deallocate()
         dropped.deallocate(); dropReasons.deallocate(); family.deallocate(); ipLength.deallocate()
-        frameLength.deallocate(); frames.deallocate(); v4Addresses.deallocate(); v4NextHops.deallocate()
+        frames.deallocate(); v4Addresses.deallocate(); v4NextHops.deallocate()
         v6Addresses.deallocate(); v6NextHops.deallocate()
     }
 
@@ -108,7 +106,6 @@ public struct BurstPipeline {
             let length = Access.length(packet)
             bytes &+= UInt64(truncatingIfNeeded: length)
             frames[i] = frame
-            frameLength[i] = length
             var kind: UInt8 = 0
             switch EthernetInput.classify(frame, length: length, portMAC: portMAC) {
             case .ipv4:
@@ -116,6 +113,7 @@ public struct BurstPipeline {
                 switch IPv4Input.validate(header, available: length &- Ethernet.headerLength, checksum: Access.checksumStatus(packet)) {
                 case .valid(let ipLength):
                     self.ipLength[i] = ipLength
+                    trim(packet, Access.self, to: ipLength, from: length)
                     kind = 4
                     v4Addresses[v4Count] = IPv4Header.destination(header)
                     v4Count &+= 1
@@ -126,6 +124,7 @@ public struct BurstPipeline {
                 switch IPv6Input.validate(header, available: length &- Ethernet.headerLength) {
                 case .valid(let ipLength):
                     self.ipLength[i] = ipLength
+                    trim(packet, Access.self, to: ipLength, from: length)
                     kind = 6
                     // Copy the destination for rte_fib6's flat address array.
                     UnsafeMutableRawPointer(v6Addresses + v6Count &* 16)
@@ -169,7 +168,6 @@ public struct BurstPipeline {
             switch verdict {
             case .transmit(let egress):
                 let length = ipLength[i] &+ Ethernet.headerLength
-                if length != frameLength[i] { Access.setLength(packet, length) }
                 if Int(egress) != port {
                     if port >= 0 { transmitCount[port] = queued; transmitBytes[port] = queuedBytes }
                     port = Int(egress)
@@ -188,6 +186,15 @@ public struct BurstPipeline {
             }
         }
         if port >= 0 { transmitCount[port] = queued; transmitBytes[port] = queuedBytes }
+    }
+
+    /// Ethernet padding (frames shorter than 60 bytes are padded on the wire) beyond the IP
+    /// packet is cut off, so it is not sent on. Done as soon as the IP length is known: a packet
+    /// dropped later is freed whatever its length.
+    @inlinable @inline(__always)
+    func trim<Access: PacketAccess>(_ packet: OpaquePointer, _ access: Access.Type, to ipLength: Int, from frameLength: Int) {
+        let length = ipLength &+ Ethernet.headerLength
+        if length != frameLength { Access.setLength(packet, length) }
     }
 
     /// A next hop outside the table (never written by the control plane, but the FIB is shared
