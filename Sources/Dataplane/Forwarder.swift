@@ -44,7 +44,12 @@ public final class Forwarder {
         logger.info("\(hugepageNote)")
         let arguments = EALArguments.build(config, hugepages: hugepages)
         logger.info("EAL arguments: \(arguments.joined(separator: " "))")
-        try EAL.initialize(programName: "swiftfwd", arguments: arguments)
+        do {
+            try EAL.initialize(programName: "swiftfwd", arguments: arguments)
+        } catch let error as DPDKError where hugepages {
+            // The usual cause: another process took the hugepages between our check and EAL's.
+            throw DPDKError("\(error.operation) with hugepages (EAL's own lines above say why; if another process took the hugepages, set eal.hugepages: false to run on anonymous memory)", code: error.code)
+        }
         ealStarted = true
         logger.info("\(EAL.version), TSC \(EAL.tscHz / 1_000_000) MHz")
 

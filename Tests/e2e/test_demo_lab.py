@@ -1,7 +1,9 @@
 """The demo lab end to end: `scripts/demo --check` builds two namespaces, starts swiftfwd on
-af_packet ports, pings both ways over IPv4 and IPv6, streams UDP both ways, checks the
-forwarder's final counters and removes the lab."""
+af_packet ports, pings both ways over IPv4 and IPv6, streams UDP both ways, reads the live
+counters through the console with the real telnet client and checks them against that traffic,
+checks the forwarder's final counters and removes the lab."""
 import os
+import re
 import shutil
 import subprocess
 
@@ -18,7 +20,7 @@ def lab_leftovers() -> list:
 
 @pytest.mark.usefixtures("needs_root", "swiftfwd_bin")
 def test_demo_check():
-    for tool in ("ip", "ethtool", "ping"):
+    for tool in ("ip", "ethtool", "ping", "telnet"):
         if shutil.which(tool) is None:
             pytest.fail(f"{tool} is missing: run 'bash scripts/setup'")
     env = dict(os.environ, SWIFTFWD_BIN=str(binary_path()))
@@ -27,4 +29,10 @@ def test_demo_check():
     output = f"--- stdout ---\n{result.stdout}\n--- stderr ---\n{result.stderr}"
     assert result.returncode == 0, f"scripts/demo --check exited {result.returncode}\n{output}"
     assert "all checks passed" in result.stderr, output
+    # The console part ran: the operator's tables were shown and their JSON forms checked.
+    for shown in ("swiftfwd> show interfaces", "swiftfwd> show workers", "swiftfwd> show errors",
+                  "console counters (JSON forms), checked against the traffic sent"):
+        assert shown in result.stdout, f"no {shown!r} in the output\n{output}"
+    for port in ("p0", "p1"):
+        assert re.search(rf"^  ok   {port} sent (\d+) packets to its host, expected \1$", result.stdout, re.M), output
     assert lab_leftovers() == [], f"the lab was not removed: {lab_leftovers()}"

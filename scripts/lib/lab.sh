@@ -7,6 +7,13 @@
 #   swf-h2: eth0 02:00:00:00:02:02 <-veth-> swf-p1 02:00:00:00:00:01  (swiftfwd port p1)
 #
 # Only 198.18.0.0/15 and 2001:db8::/32 are used, and traffic never leaves these namespaces.
+#
+# A caller may reassign LAB_NS, LAB_PORT, LAB_PORT_MAC and LAB_HOST_MAC after sourcing this file
+# to build a second lab beside the demo's (Tests/e2e/test_route_under_traffic.py does); port
+# names must leave room for one more character within Linux's 15. Give such a lab MACs of its
+# own: DPDK's af_packet PMD binds its socket to the interface only after setting up the ring, so
+# a forwarder that is starting may take in a few frames from any interface of the root
+# namespace, and with the same MACs it would forward another lab's frames.
 
 LAB_NS=(swf-h1 swf-h2)
 LAB_PORT=(swf-p0 swf-p1)
@@ -53,7 +60,9 @@ lab_up() {
     for i in 0 1; do
         ns="${LAB_NS[$i]}"
         port="${LAB_PORT[$i]}"
-        hosteth="${ns}-eth0"
+        # Named after the port until it is inside the namespace and renamed eth0: a name from
+        # the namespace's could exceed the 15 characters Linux allows.
+        hosteth="${port}h"
 
         ip netns add "$ns"
         ip -n "$ns" link set lo up
