@@ -12,6 +12,7 @@ import sys
 import tempfile
 import time
 import shutil
+import subprocess
 from collections import Counter
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -56,8 +57,10 @@ def parse_args():
     p.add_argument("--min-cpu", type=float, default=0.95,
                    help="discard and repeat a measurement in which the worker thread was on its "
                         "CPU less than this fraction of the window (0.95)")
-    p.add_argument("--retries", type=int, default=3,
-                   help="repeats of a discarded measurement before keeping it anyway (3)")
+    p.add_argument("--retries", type=int, default=6,
+                   help="repeats of a discarded measurement before keeping it anyway (6)")
+    p.add_argument("--backoff", type=float, default=10.0,
+                   help="seconds to wait before repeating a discarded measurement (10)")
     p.add_argument("--nice", type=int, default=0,
                    help="run both forwarders at this nice value, e.g. -10 to take the worker "
                         "core back from builds on a shared machine (0)")
@@ -97,34 +100,33 @@ def parse_args():
 # -- hugepages ---------------------------------------------------------------------------------
 
 class Hugepages:
-    """Decides hugepages or --no-huge for both forwarders; reserves pages when allowed and
-    gives back exactly what it added."""
+    """Decides hugepages or --no-huge for both forwarders. As root it reserves what is missing,
+    tops the reservation up before each start (another process on a shared machine may take
+    free pages in between), and at the end gives back exactly what it added, leaving any
+    change others made meanwhile alone."""
 
-    def __init__(self, mode, pages_needed):
+    def __init__(self, mode, pages_needed, per_forwarder):
         self.use = False
         self.mount = None
         self.note = ""
-        self._restore_nr = None
+        self.per_forwarder = per_forwarder
+        self._added = 0
         self._mounted = False
+        self._root = os.geteuid() == 0
         if mode == "no":
             self.note = "--no-huge (by --hugepages no)"
             return
         self.mount = self._find_mount()
-        free = self._read("free_hugepages")
-        if (self.mount is None or free < pages_needed) and os.geteuid() == 0:
-            if self.mount is None:
-                os.makedirs("/dev/hugepages", exist_ok=True)
-                if os.system("mount -t hugetlbfs nodev /dev/hugepages") == 0:
-                    self.mount, self._mounted = "/dev/hugepages", True
-            if free < pages_needed:
-                nr = self._read("nr_hugepages")
-                self._write("nr_hugepages", nr + pages_needed - free)
-                self._restore_nr = nr
-                free = self._read("free_hugepages")
+        if self.mount is None and self._root:
+            os.makedirs("/dev/hugepages", exist_ok=True)
+            if subprocess.run(["mount", "-t", "hugetlbfs", "-o", "pagesize=2M", "nodev",
+                               "/dev/hugepages"], stderr=subprocess.DEVNULL).returncode == 0:
+                self.mount, self._mounted = "/dev/hugepages", True
+        free = self._top_up(pages_needed)
         if self.mount is not None and free >= pages_needed:
             self.use = True
             self.note = (f"2 MiB hugepages from {self.mount} ({free} free, {pages_needed} needed"
-                         + (", reserved for this run" if self._restore_nr is not None else "") + ")")
+                         + (f", {self._added} reserved for this run" if self._added else "") + ")")
         elif mode == "yes":
             self.release()
             raise SystemExit(f"bench: {pages_needed} free 2 MiB hugepages are needed, {free} are "
@@ -133,6 +135,20 @@ class Hugepages:
         else:
             self.release()
             self.note = f"--no-huge ({free} free 2 MiB hugepages, {pages_needed} needed)"
+
+    def _top_up(self, pages):
+        free = self._read("free_hugepages")
+        if free < pages and self._root and self.mount is not None:
+            nr = self._read("nr_hugepages")
+            self._write("nr_hugepages", nr + pages - free)
+            self._added += max(0, self._read("nr_hugepages") - nr)
+            free = self._read("free_hugepages")
+        return free
+
+    def before_start(self):
+        """Make sure one forwarder's pages are free right before it starts."""
+        if self.use:
+            self._top_up(self.per_forwarder)
 
     @staticmethod
     def _find_mount():
@@ -160,11 +176,12 @@ class Hugepages:
             pass
 
     def release(self):
-        if self._restore_nr is not None:
-            self._write("nr_hugepages", self._restore_nr)
-            self._restore_nr = None
+        if self._added:
+            self._write("nr_hugepages", max(0, self._read("nr_hugepages") - self._added))
+            self._added = 0
         if self._mounted:
-            os.system(f"umount {self.mount}")
+            # Fails, harmlessly, when someone else now uses or has mounted over it.
+            subprocess.run(["umount", self.mount], stderr=subprocess.DEVNULL)
             self._mounted = False
 
 
@@ -205,9 +222,10 @@ def describe_table(t):
 
 
 def eal_common(args, huge):
-    mem = ["-m", str(args.memory_mb)]
-    return mem + ([] if huge.use else ["--no-huge"]) + ["--no-pci",
-                                                        "--force-max-simd-bitwidth=512"]
+    """l3fwd's EAL memory and device options, as swiftfwd sets its own: --huge-unlink so no
+    page file outlives the process."""
+    mem = ["-m", str(args.memory_mb)] + (["--huge-unlink"] if huge.use else ["--no-huge"])
+    return mem + ["--no-pci", "--force-max-simd-bitwidth=512"]
 
 
 def niced(args, cmd):
@@ -251,7 +269,7 @@ def fmt_bytes(n):
     return f"{n / 1048576:.0f} MiB"
 
 
-def run_table(t, fwds, args, tsc, results):
+def run_table(t, fwds, args, tsc, results, huge):
     kind = t["kind"]
     label = "small table" if kind == "small" else "large table"
     log(f"== {label}: {describe_table(t)}")
@@ -259,6 +277,7 @@ def run_table(t, fwds, args, tsc, results):
     try:
         if args.mode == "pause":
             for f in fwds:
+                huge.before_start()
                 f.start(args.startup_timeout)
                 started.add(f.name)
                 log(f"   {f.name} started in {f.startup_seconds:.1f} s"
@@ -270,18 +289,23 @@ def run_table(t, fwds, args, tsc, results):
                 if args.mode == "pause":
                     f.resume()
                 else:
+                    huge.before_start()
                     f.start(args.startup_timeout)
                     started.add(f.name)
                 for attempt in range(args.retries + 1):
                     m = f.measure(args.warmup, args.window, WORKER_CORE)
                     disturbed = m.worker_share < args.min_cpu
                     log(f"   run {r + 1} {f.name:8s} {m.pps / 1e6:7.2f} Mpps "
-                        f"{tsc / m.pps:7.1f} cycles/packet   {describe(m)}"
+                        f"{cycles(tsc, m.pps):>7s} cycles/packet   {describe(m)}"
                         + ("  -> discarded, measuring again" if disturbed and attempt < args.retries
                            else "  -> kept, still disturbed" if disturbed else ""))
                     if not disturbed:
                         break
-                    t["discarded"] = t.get("discarded", 0) + (attempt < args.retries)
+                    if attempt < args.retries:
+                        t["discarded"] = t.get("discarded", 0) + 1
+                        time.sleep(args.backoff)
+                    else:
+                        t["kept_disturbed"] = t.get("kept_disturbed", 0) + 1
                 if kind == "1m" and r == args.runs - 1:
                     t.setdefault("memory", {})[f.name] = f.memory()
                 if args.mode == "pause":
@@ -304,8 +328,14 @@ def run_table(t, fwds, args, tsc, results):
                     t["l3fwd_startup"] = f.startup_seconds
 
 
+def cycles(tsc, pps):
+    return f"{tsc / pps:.1f}" if pps > 0 else "inf"
+
+
 def describe(m):
-    note = "" if m.delivered > 0.999 else f", only {100 * m.delivered:.2f}% of received left"
+    # The two ports are read one after the other, so a few milliseconds of packets can fall
+    # between them; below 99% something was really dropped.
+    note = "" if m.delivered > 0.99 else f", only {100 * m.delivered:.2f}% of received left"
     return (f"(worker on CPU {100 * m.worker_share:3.0f}%, steal {100 * m.steal:2.0f}%, "
             f"other CPUs busy {100 * m.others_busy:3.0f}%{note})")
 
@@ -384,13 +414,14 @@ def summary(args, tsc, results, tables):
                 continue
             m = statistics.median(runs)
             med[name] = m
-            log(f"{name:8s} {label:16s} {m / 1e6:7.2f} Mpps {tsc / m:7.1f} cycles/packet "
+            log(f"{name:8s} {label:16s} {m / 1e6:7.2f} Mpps {cycles(tsc, m):>7s} cycles/packet "
                 f"(runs {min(runs) / 1e6:.2f}-{max(runs) / 1e6:.2f} Mpps, n={len(runs)})")
-        if "l3fwd" in med and "swiftfwd" in med:
+        if med.get("l3fwd") and "swiftfwd" in med:
             ratios[kind] = med["swiftfwd"] / med["l3fwd"]
     for t in tables:
-        if t.get("discarded"):
-            log(f"{t['kind']} table: {t['discarded']} disturbed measurements discarded and repeated")
+        if t.get("discarded") or t.get("kept_disturbed"):
+            log(f"{t['kind']} table: {t.get('discarded', 0)} disturbed measurements discarded and "
+                f"repeated, {t.get('kept_disturbed', 0)} kept after {args.retries} repeats")
     for t in tables:
         if t.get("swiftfwd_startup") is not None:
             log(f"swiftfwd startup (config load + table + ports) {t['kind']}: "
@@ -425,9 +456,10 @@ def main():
     work = tempfile.mkdtemp(prefix="swiftfwd-bench-")
     tag = f"{os.getpid()}"
     pages = (args.memory_mb // 2) * (len(names) if args.mode == "pause" else 1)
-    huge = Hugepages(args.hugepages, pages)
+    huge = Hugepages(args.hugepages, pages, args.memory_mb // 2)
     results = {k: {"l3fwd": [], "swiftfwd": []} for k in args.tables}
     tables = []
+    failed = []
     try:
         l3fwd = None
         if "l3fwd" in names:
@@ -443,7 +475,7 @@ def main():
             f"{args.runs} runs x {args.window:.0f} s after {args.warmup:.0f} s warm-up, "
             f"alternating ({args.mode} mode); rate = sink opackets via DPDK telemetry; "
             f"a run whose worker had under {100 * args.min_cpu:.0f}% of its CPU is repeated "
-            f"(up to {args.retries} times)" + (f"; forwarders at nice {args.nice}" if args.nice else ""))
+            f"(up to {args.retries} times, {args.backoff:.0f} s apart)" + (f"; forwarders at nice {args.nice}" if args.nice else ""))
         for kind in args.tables:
             t = make_table(kind, args, work)
             tables.append(t)
@@ -455,7 +487,11 @@ def main():
                 else:
                     fwds.append(swiftfwd_forwarder(args.swiftfwd, t, args, huge, prefix,
                                                    args.timeout))
-            run_table(t, fwds, args, tsc, results)
+            try:
+                run_table(t, fwds, args, tsc, results, huge)
+            except forwarder.StartError as e:
+                log(f"   bench: {e}")
+                failed.append(kind)
             if "l3fwd" in names and t.get("l3fwd_added") is not None:
                 want = len(t["routes"]) + 1
                 if t["l3fwd_added"] != want:
@@ -465,9 +501,9 @@ def main():
             if kind == "1m":
                 report_memory(t)
         summary(args, tsc, results, tables)
-    except forwarder.StartError as e:
-        log(f"bench: {e}")
-        sys.exit(1)
+        if failed:
+            log(f"bench: incomplete: the {' and '.join(failed)} table run(s) failed (see above)")
+            sys.exit(1)
     except (TimeoutError, KeyboardInterrupt) as e:
         log(f"bench: stopped: {e or 'interrupted'}")
         sys.exit(1)
