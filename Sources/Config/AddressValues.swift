@@ -121,20 +121,4 @@ extension IPAddress {
         }
         return nil
     }
-
-    var familyName: String {
-        switch self {
-        case .v4: return "IPv4"
-        case .v6: return "IPv6"
-        }
-    }
-}
-
-extension IPPrefix {
-    var familyName: String {
-        switch self {
-        case .v4: return "IPv4"
-        case .v6: return "IPv6"
-        }
-    }
 }

@@ -219,23 +219,7 @@ enum CommandParser {
     }
 }
 
-extension IPAddress {
-    var familyName: String {
-        switch self {
-        case .v4: return "IPv4"
-        case .v6: return "IPv6"
-        }
-    }
-}
-
 extension IPPrefix {
-    var familyName: String {
-        switch self {
-        case .v4: return "IPv4"
-        case .v6: return "IPv6"
-        }
-    }
-
     /// The prefix's first address (host bits clear).
     var network: IPAddress {
         switch self {

@@ -3,6 +3,14 @@ public enum IPAddress: Hashable, Sendable, CustomStringConvertible {
     case v4(IPv4Address)
     case v6(IPv6Address)
 
+    /// "IPv4" or "IPv6", for messages.
+    public var familyName: String {
+        switch self {
+        case .v4: return "IPv4"
+        case .v6: return "IPv6"
+        }
+    }
+
     public init?(_ text: String) {
         if let a = IPv4Address(text) { self = .v4(a) } else if let a = IPv6Address(text) { self = .v6(a) } else { return nil }
     }
@@ -18,6 +26,14 @@ public enum IPAddress: Hashable, Sendable, CustomStringConvertible {
 public enum IPPrefix: Hashable, Sendable, CustomStringConvertible {
     case v4(IPv4Prefix)
     case v6(IPv6Prefix)
+
+    /// "IPv4" or "IPv6", for messages.
+    public var familyName: String {
+        switch self {
+        case .v4: return "IPv4"
+        case .v6: return "IPv6"
+        }
+    }
 
     public init?(_ text: String) {
         if let p = IPv4Prefix(text) { self = .v4(p) } else if let p = IPv6Prefix(text) { self = .v6(p) } else { return nil }
