@@ -120,18 +120,25 @@ class Forwarder:
         self._find_ports()
 
     def _find_ports(self):
-        """The sink is the net_null port, the source the net_pcap port (by ethdev name)."""
-        ports = self.tel.query("/ethdev/list")
-        for port in ports:
-            info = self.tel.query(f"/ethdev/info,{port}")
-            name = info.get("name", "") if isinstance(info, dict) else ""
-            if name.startswith("net_null"):
-                self.sink_port = port
-            elif name.startswith("net_pcap"):
-                self.rx_port = port
-        if self.sink_port is None or self.rx_port is None:
-            raise StartError(f"{self.name}: cannot find the net_pcap and net_null ports in "
-                             f"telemetry (ports {ports})")
+        """The sink is the net_null port, the source the net_pcap port, found by ethdev name
+        (asked a few times: the reply can come before the ports are fully set up)."""
+        replies = []
+        for attempt in range(5):
+            replies = []
+            for port in self.tel.query("/ethdev/list") or []:
+                info = self.tel.query(f"/ethdev/info,{port}")
+                replies.append((port, info))
+                name = info.get("name", "") if isinstance(info, dict) else ""
+                if name.startswith("net_null"):
+                    self.sink_port = port
+                elif name.startswith("net_pcap"):
+                    self.rx_port = port
+            if self.sink_port is not None and self.rx_port is not None:
+                return
+            time.sleep(1)
+        shown = "; ".join(f"port {p}: {str(i)[:200]}" for p, i in replies)
+        raise StartError(f"{self.name}: cannot find the net_pcap and net_null ports in "
+                         f"telemetry ({shown})")
 
     def pause(self):
         os.kill(self.proc.pid, signal.SIGSTOP)
