@@ -100,7 +100,8 @@ public final class Forwarder {
         let plane: ForwardingPlane
         do {
             plane = try ForwardingPlane(table: table, fib: config.fib, socket: socket, workers: config.eal.workerCores.count)
-        } catch let error as DPDKError where error.code == ENOMEM {
+        } catch let error as DPDKError where error.code == ENOMEM || error.code == EINVAL {
+            // rte_fib6_create reports a failed allocation of its tables as EINVAL, not ENOMEM.
             throw DPDKError("\(error.operation), with two copies of the tables to fit in eal.memory_mb (\(config.eal.memoryMB) MiB): raise it or lower the fib sizes;", code: error.code)
         }
         self.plane = plane
