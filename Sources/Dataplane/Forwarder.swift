@@ -62,7 +62,7 @@ public final class Forwarder {
         let poolMiB = Double(mbufs * (config.mempool.dataRoom + 128 + 64)) / 1_048_576
         logger.info("mbuf pool: \(mbufs) mbufs (\(config.mempool.mbufs == nil ? sizing.explanation : "set in config")), about \(Int(poolMiB)) MiB")
 
-        for (index, portConfig) in config.ports.enumerated() {
+        for portConfig in config.ports {
             let port = try EthernetPort(device: portConfig.device)
             let settings = PortSettings(rxQueues: portConfig.rxQueues, txQueues: portConfig.txQueues,
                                         rxDescriptors: portConfig.rxDescriptors, txDescriptors: portConfig.txDescriptors,
@@ -71,7 +71,6 @@ public final class Forwarder {
             for note in notes { logger.warning("port \(portConfig.name): \(note)") }
             ports.append(port)
             portMACs.append(portConfig.mac ?? port.mac)
-            _ = index
         }
 
         try buildTables(socket: socket)

@@ -90,7 +90,13 @@ final class ForwarderConsoleBackend: ConsoleBackend, @unchecked Sendable {
         case .connected:
             return RouteInfo(prefix: prefix, kind: kind.name, nextHop: "dev \(portName ?? "?")", port: portName, resolved: true)
         case .neighbor:
-            let mac = table.neighbors.first { Self.host($0.key) == prefix }?.value.mac
+            // A neighbor route is the neighbor's host route: its address is the prefix's.
+            let address: IPAddress
+            switch prefix {
+            case .v4(let p): address = .v4(p.address)
+            case .v6(let p): address = .v6(p.address)
+            }
+            let mac = table.neighbors[address]?.mac
             return RouteInfo(prefix: prefix, kind: kind.name, nextHop: "lladdr \(mac.map { "\($0)" } ?? "?") dev \(portName ?? "?")",
                              port: portName, resolved: true)
         case .staticRoute:
@@ -104,13 +110,6 @@ final class ForwarderConsoleBackend: ConsoleBackend, @unchecked Sendable {
             case nil:
                 return RouteInfo(prefix: prefix, kind: kind.name, nextHop: "?", port: portName, resolved: false)
             }
-        }
-    }
-
-    static func host(_ address: IPAddress) -> IPPrefix {
-        switch address {
-        case .v4(let a): return .v4(IPv4Prefix(address: a, length: 32)!)
-        case .v6(let a): return .v6(IPv6Prefix(address: a, length: 128)!)
         }
     }
 
