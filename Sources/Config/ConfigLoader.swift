@@ -5,7 +5,7 @@ import Yams
 /// ConfigError. Sections are read in dependency order (eal before ports, ports before what
 /// names them), whatever their order in the file, so each check has what it needs.
 public enum ConfigLoader {
-    static let topLevelKeys = ["eal", "mempool", "fib", "ports", "queue_map", "routes", "routes_file", "neighbors", "log", "console", "metrics"]
+    static let topLevelKeys = ["eal", "mempool", "fib", "ports", "queue_map", "routes", "routes_file", "neighbors", "log", "console", "metrics", "threading"]
 
     public static func load(path: String) throws -> SwiftfwdConfig {
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -35,6 +35,9 @@ public enum ConfigLoader {
 
         let eal = try EALConfig(from: top.optional("eal"))
         try ConfigValidation.checkCores(eal, workersGiven: sources.contains("eal.worker_cores"), sources: sources)
+        let threading = try ThreadingConfig(from: top.optional("threading"), eal: eal, sources: sources)
+        // The cores that poll RX queues, which queue_map names.
+        let polling = threading.mode == .pipeline ? threading.rxCores : eal.workerCores
         let mempool = try MempoolConfig(from: top.optional("mempool"))
         let fib = try FIBConfig(from: top.optional("fib"))
         let log = try LogConfig(from: top.optional("log"))
@@ -54,9 +57,9 @@ public enum ConfigLoader {
         let queueMap: [QueueAssignment]
         if let v = top.optional("queue_map") {
             queueMap = try v.list(what: "a list of {core, port, queue} entries").map { try QueueAssignment(from: $0, ports: ports) }
-            try ConfigValidation.checkQueueMap(queueMap, ports: ports, eal: eal, sources: sources)
+            try ConfigValidation.checkQueueMap(queueMap, ports: ports, pollingCores: polling, pipeline: threading.mode == .pipeline, sources: sources)
         } else {
-            queueMap = QueueSpread.deal(ports: ports, workerCores: eal.workerCores)
+            queueMap = QueueSpread.deal(ports: ports, workerCores: polling)
         }
 
         var routes = try top.optional("routes").map {
@@ -77,6 +80,6 @@ public enum ConfigLoader {
         try ConfigValidation.checkNeighbors(neighbors, ports: ports, routes: routes, sources: sources)
 
         return SwiftfwdConfig(eal: eal, mempool: mempool, fib: fib, ports: ports, queueMap: queueMap, routes: routes,
-                              neighbors: neighbors, log: log, console: console, metrics: metrics, sourceFile: file)
+                              neighbors: neighbors, log: log, console: console, metrics: metrics, threading: threading, sourceFile: file)
     }
 }

@@ -12,6 +12,7 @@ public struct SwiftfwdConfig: Sendable {
     public var ports: [PortConfig]
     /// Always filled: when the file has no `queue_map`, this is the default spread.
     public var queueMap: [QueueAssignment]
+    public var threading: ThreadingConfig
     public var routes: [StaticRoute]
     public var neighbors: [StaticNeighbor]
     public var log: LogConfig
@@ -23,12 +24,13 @@ public struct SwiftfwdConfig: Sendable {
     public init(eal: EALConfig = EALConfig(), mempool: MempoolConfig = MempoolConfig(), fib: FIBConfig = FIBConfig(),
                 ports: [PortConfig], queueMap: [QueueAssignment], routes: [StaticRoute] = [],
                 neighbors: [StaticNeighbor] = [], log: LogConfig = LogConfig(), console: ConsoleConfig = ConsoleConfig(),
-                metrics: MetricsConfig = MetricsConfig(), sourceFile: String = "") {
+                metrics: MetricsConfig = MetricsConfig(), threading: ThreadingConfig = ThreadingConfig(), sourceFile: String = "") {
         self.eal = eal
         self.mempool = mempool
         self.fib = fib
         self.ports = ports
         self.queueMap = queueMap
+        self.threading = threading
         self.routes = routes
         self.neighbors = neighbors
         self.log = log
@@ -105,10 +107,12 @@ public struct PortConfig: Sendable {
     public var mtu: Int
     public var promiscuous: Bool
     public var addresses: [InterfaceAddress]
+    /// The header fields RSS hashes when the port has several RX queues (or in pipeline mode).
+    public var rssHash: [RSSHashField]
 
     public init(name: String, device: String, mac: MACAddress? = nil, rxQueues: Int = 1, txQueues: Int = 1,
                 rxDescriptors: Int = 1024, txDescriptors: Int = 1024, mtu: Int = 1500, promiscuous: Bool = false,
-                addresses: [InterfaceAddress] = []) {
+                addresses: [InterfaceAddress] = [], rssHash: [RSSHashField] = RSSHashField.defaults) {
         self.name = name
         self.device = device
         self.mac = mac
@@ -119,10 +123,12 @@ public struct PortConfig: Sendable {
         self.mtu = mtu
         self.promiscuous = promiscuous
         self.addresses = addresses
+        self.rssHash = rssHash
     }
 }
 
-/// One worker core polls one RX queue of one port.
+/// One core polls one RX queue of one port: a worker in run-to-completion mode, a receive core
+/// in pipeline mode.
 public struct QueueAssignment: Sendable, Hashable {
     public var core: Int
     /// Index into `SwiftfwdConfig.ports`.

@@ -74,14 +74,16 @@ enum ConfigValidation {
         }
     }
 
-    /// An explicit queue map must name every RX queue exactly once and use only worker cores:
-    /// an unpolled queue silently drops what RSS sends it, and two pollers would race.
-    static func checkQueueMap(_ map: [QueueAssignment], ports: [PortConfig], eal: EALConfig, sources: SourceMap) throws {
+    /// An explicit queue map must name every RX queue exactly once and use only the cores that
+    /// poll (workers, or receive cores in pipeline mode): an unpolled queue silently drops what
+    /// RSS sends it, and two pollers would race.
+    static func checkQueueMap(_ map: [QueueAssignment], ports: [PortConfig], pollingCores: [Int], pipeline: Bool, sources: SourceMap) throws {
         var mappedBy: [QueueAssignment: Int] = [:]
         for (i, entry) in map.enumerated() {
-            if !eal.workerCores.contains(entry.core) {
-                let workers = eal.workerCores.map(String.init).joined(separator: ", ")
-                throw sources.error(at: "queue_map[\(i)].core", "core \(entry.core) is not a worker core; expected one of eal.worker_cores (\(workers))")
+            if !pollingCores.contains(entry.core) {
+                let cores = pollingCores.map(String.init).joined(separator: ", ")
+                let role = pipeline ? "a receive core; expected one of threading.rx_cores" : "a worker core; expected one of eal.worker_cores"
+                throw sources.error(at: "queue_map[\(i)].core", "core \(entry.core) is not \(role) (\(cores))")
             }
             let port = ports[entry.port]
             if entry.queue >= port.rxQueues {

@@ -7,7 +7,7 @@ let maxQueuesPerPort = 64
 
 extension PortConfig {
     static let keys = ["name", "device", "mac", "rx_queues", "tx_queues", "rx_descriptors", "tx_descriptors",
-                       "mtu", "promiscuous", "addresses"]
+                       "mtu", "promiscuous", "addresses", "rss_hash"]
 
     /// `workerCount` is the default for `tx_queues`: one TX queue per worker, so workers never
     /// share a queue and need no lock to transmit.
@@ -30,6 +30,7 @@ extension PortConfig {
         // 68 is the IPv4 minimum MTU (RFC 791); 9600 covers jumbo frames on common NICs.
         if let v = m.optional("mtu") { mtu = try v.int(68...9600) }
         if let v = m.optional("promiscuous") { promiscuous = try v.bool() }
+        if let v = m.optional("rss_hash") { rssHash = try v.rssHashFields() }
         if let v = m.optional("addresses") {
             addresses = try v.list(what: "a list of addresses such as [198.18.0.1/24, 2001:db8::1/64]")
                 .map { try $0.interfaceAddress() }

@@ -18,7 +18,7 @@ extension QueueAssignment {
 
     init(from value: ConfigValue, ports: [PortConfig]) throws {
         let m = try value.mapping(keys: Self.keys, what: "a mapping with core, port and queue")
-        let core = try m.required("core", expecting: "one of eal.worker_cores").int(coreRange)
+        let core = try m.required("core", expecting: "one of eal.worker_cores (threading.rx_cores in pipeline mode)").int(coreRange)
         let port = try m.required("port", expecting: "a port name").portIndex(in: ports)
         let queue = try m.required("queue", expecting: "an RX queue index").int(0...(maxQueuesPerPort - 1))
         self.init(core: core, port: port, queue: queue)

@@ -10,9 +10,13 @@ public struct PortSettings: Sendable {
     public var mtu: Int
     public var promiscuous: Bool
     public var mac: MACAddress?
-    public init(rxQueues: Int, txQueues: Int, rxDescriptors: Int, txDescriptors: Int, mtu: Int, promiscuous: Bool, mac: MACAddress?) {
+    /// RSS hash functions (RSSHash flags) to ask for; 0 leaves RSS off.
+    public var rss: UInt64
+    public init(rxQueues: Int, txQueues: Int, rxDescriptors: Int, txDescriptors: Int, mtu: Int, promiscuous: Bool, mac: MACAddress?,
+                rss: UInt64 = 0) {
         self.rxQueues = rxQueues; self.txQueues = txQueues; self.rxDescriptors = rxDescriptors
         self.txDescriptors = txDescriptors; self.mtu = mtu; self.promiscuous = promiscuous; self.mac = mac
+        self.rss = rss
     }
 }
 
@@ -59,9 +63,9 @@ public struct EthernetPort: Sendable {
         return String(cString: name)
     }
 
-    /// Configures queues on `pool`; RSS over IP/TCP/UDP when there are several RX queues and the
-    /// device can hash. Asks the NIC to check IPv4 header checksums when it can, so the fast path
-    /// only checks in software when the flags say "unknown".
+    /// Configures queues on `pool`; RSS over the fields in `settings.rss` when it asks for any
+    /// and the device can hash them. Asks the NIC to check IPv4 header checksums when it can, so
+    /// the fast path only checks in software when the flags say "unknown".
     /// Returns notes worth logging (settings the device could not take).
     public func configure(_ settings: PortSettings, pool: MbufPool) throws -> [String] {
         var notes: [String] = []
@@ -71,12 +75,16 @@ public struct EthernetPort: Sendable {
             throw DPDKError("port \(id) (\(driverName)) supports at most \(info.max_rx_queues) RX and \(info.max_tx_queues) TX queues; configured \(settings.rxQueues) RX, \(settings.txQueues) TX", code: 22)
         }
         var conf = rte_eth_conf()
-        if settings.rxQueues > 1 {
-            let hashes = CDPDK_ETH_RSS_IP & info.flow_type_rss_offloads
+        if settings.rss != 0 {
+            let hashes = settings.rss & info.flow_type_rss_offloads
             if hashes != 0 {
                 conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS
                 conf.rx_adv_conf.rss_conf.rss_hf = hashes
-            } else {
+                if hashes != settings.rss {
+                    let missing = RSSHash.names(settings.rss & ~info.flow_type_rss_offloads).joined(separator: " ")
+                    notes.append("device cannot hash every rss_hash field (not: \(missing)); hashing \(RSSHash.names(hashes).joined(separator: " "))")
+                }
+            } else if settings.rxQueues > 1 {
                 notes.append("device cannot hash (no RSS): traffic lands on queue 0 unless the driver spreads it")
             }
         }
@@ -122,6 +130,14 @@ public struct EthernetPort: Sendable {
         var address = rte_ether_addr()
         _ = rte_eth_macaddr_get(id, &address)
         return withUnsafeBytes(of: &address.addr_bytes) { MACAddress(loadingFrom: $0.baseAddress!) }
+    }
+
+    /// The RSS hash functions the port uses now (RSSHash flags); 0 when RSS is off or the
+    /// device cannot say.
+    public var rssHashFunctions: UInt64 {
+        var conf = rte_eth_rss_conf()
+        guard rte_eth_dev_rss_hash_conf_get(id, &conf) == 0 else { return 0 }
+        return conf.rss_hf
     }
 
     public var link: LinkStatus {

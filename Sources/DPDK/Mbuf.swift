@@ -26,6 +26,19 @@ public enum Mbuf {
     @inlinable @inline(__always)
     public static func free(_ m: MbufPointer) { cdpdk_mbuf_free(m) }
 
+    /// The NIC's RSS hash, or nil when the port computed none for this packet.
+    @inlinable @inline(__always)
+    public static func rssHash(_ m: MbufPointer) -> UInt32? {
+        cdpdk_mbuf_has_rss_hash(m) != 0 ? cdpdk_mbuf_rss_hash(m) : nil
+    }
+
+    /// The port the packet arrived on (set by rx_burst).
+    @inlinable @inline(__always)
+    public static func port(_ m: MbufPointer) -> UInt16 { cdpdk_mbuf_port(m) }
+
+    @inlinable @inline(__always)
+    public static func setPort(_ m: MbufPointer, _ port: UInt16) { cdpdk_mbuf_set_port(m, port) }
+
     /// Frees `count` mbufs in one call (returns them to the pool in bulk).
     @inlinable @inline(__always)
     public static func free(_ mbufs: UnsafeMutablePointer<MbufPointer?>, count: Int) {

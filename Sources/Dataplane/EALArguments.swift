@@ -37,8 +37,7 @@ public enum EALArguments {
     }
 
     public static func build(_ config: SwiftfwdConfig, hugepages: Bool) -> [String] {
-        let cores = ([config.eal.mainCore] + config.eal.workerCores).map(String.init).joined(separator: ",")
-        var args = ["-l", cores, "--main-lcore", String(config.eal.mainCore),
+        var args = lcoreArguments(config) + ["--main-lcore", String(config.eal.mainCore),
                     "--file-prefix", config.eal.filePrefix,
                     "-m", String(config.eal.memoryMB),
                     "--force-max-simd-bitwidth=\(config.eal.maxSIMDBitwidth)"]
@@ -50,5 +49,15 @@ public enum EALArguments {
         if pci.isEmpty { args.append("--no-pci") } else { for device in pci { args += ["-a", device] } }
         for device in config.ports.map(\.device) where !isPCIAddress(device) { args += ["--vdev", device] }
         return args + config.eal.extraArgs
+    }
+
+    /// `-l 0,1,2`: lcore n on CPU n. With `threading.lcore_cpus`, `--lcores 0@0,1@1,2@1`
+    /// instead, which lets two lcores share a CPU (two polling threads on one CPU take turns
+    /// in scheduler time slices: for functional tests on small machines, never for speed).
+    public static func lcoreArguments(_ config: SwiftfwdConfig) -> [String] {
+        let cores = config.allCores
+        let cpus = config.threading.lcoreCPUs
+        if cpus.isEmpty { return ["-l", cores.map(String.init).joined(separator: ",")] }
+        return ["--lcores", cores.map { "\($0)@\(cpus[$0] ?? $0)" }.joined(separator: ",")]
     }
 }

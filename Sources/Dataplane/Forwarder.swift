@@ -21,6 +21,10 @@ public final class Forwarder {
     public private(set) var plane: ForwardingPlane?
     var workerSetups: [UnsafeMutablePointer<WorkerSetup>] = []
     var counters: [WorkerCounters] = []
+    /// Pipeline mode: the receive cores and their rings to the workers; nil in run-to-completion.
+    var receive: ReceiveCores?
+    /// The RSS hash functions each port uses (RSSHash flags), 0 where RSS is off.
+    public private(set) var portRSS: [UInt64] = []
     let stopFlag: UnsafeMutablePointer<UInt32>
     var launched: [UInt32] = []
     var ealStarted = false
@@ -62,15 +66,21 @@ public final class Forwarder {
         let poolMiB = Double(mbufs * (config.mempool.dataRoom + 128 + 64)) / 1_048_576
         logger.info("mbuf pool: \(mbufs) mbufs (\(config.mempool.mbufs == nil ? sizing.explanation : "set in config")), about \(Int(poolMiB)) MiB")
 
+        var rssRequested: [UInt64] = []
         for portConfig in config.ports {
             let port = try EthernetPort(device: portConfig.device)
+            // RSS spreads several queues; in pipeline mode it also gives the receive cores a
+            // flow hash for free, so it is asked for even on a single queue.
+            let wantsRSS = portConfig.rxQueues > 1 || config.threading.mode == .pipeline
+            let rss = wantsRSS ? RSSHash.flags(portConfig.rssHash.map(\.rawValue)) : 0
             let settings = PortSettings(rxQueues: portConfig.rxQueues, txQueues: portConfig.txQueues,
                                         rxDescriptors: portConfig.rxDescriptors, txDescriptors: portConfig.txDescriptors,
-                                        mtu: portConfig.mtu, promiscuous: portConfig.promiscuous, mac: portConfig.mac)
+                                        mtu: portConfig.mtu, promiscuous: portConfig.promiscuous, mac: portConfig.mac, rss: rss)
             let notes = try port.configure(settings, pool: pool)
             for note in notes { logger.warning("port \(portConfig.name): \(note)") }
             ports.append(port)
             portMACs.append(portConfig.mac ?? port.mac)
+            rssRequested.append(rss)
         }
 
         try buildTables(socket: socket)
@@ -79,7 +89,9 @@ public final class Forwarder {
             try port.start()
             startedPorts.append(port)
             let c = config.ports[index]
-            logger.info("port \(c.name): \(c.device) driver \(port.driverName), MAC \(portMACs[index]), MTU \(c.mtu), \(c.rxQueues) RX / \(c.txQueues) TX queues, link \(port.link.description)")
+            portRSS.append(rssRequested[index] == 0 ? 0 : port.rssHashFunctions)
+            let rss = portRSS[index] == 0 ? "off" : RSSHash.names(portRSS[index]).joined(separator: " ")
+            logger.info("port \(c.name): \(c.device) driver \(port.driverName), MAC \(portMACs[index]), MTU \(c.mtu), \(c.rxQueues) RX / \(c.txQueues) TX queues, RSS \(rss), link \(port.link.description)")
         }
     }
 
@@ -118,38 +130,49 @@ public final class Forwarder {
         return 2 * (ipv4 + ipv6)
     }
 
-    /// Launches one pinned worker per worker core.
+    /// Launches one pinned worker per worker core, and in pipeline mode the rings and then the
+    /// receive cores.
     public func launchWorkers() throws {
         guard let plane else { return }
+        let pipeline = config.threading.mode == .pipeline
+        if pipeline { receive = try ReceiveCores(config: config) }
         // ~100 us between forced TX drains: long enough to fill bursts under load, short
         // enough that a lone packet (a ping) is not held noticeably.
         let drainCycles = EAL.tscHz / 10_000
+        // mbuf->port to port index, for workers that take packets of several ports from a ring.
+        var portIndexOfID = [Int](repeating: -1, count: Int(ports.map(\.id).max() ?? 0) + 1)
+        for (index, port) in ports.enumerated() { portIndexOfID[Int(port.id)] = index }
         for (workerIndex, core) in config.eal.workerCores.enumerated() {
-            let queues = config.queueMap.filter { $0.core == core }.map {
+            let queues = pipeline ? [] : config.queueMap.filter { $0.core == core }.map {
                 PolledQueue(portIndex: $0.port, portID: ports[$0.port].id, queue: UInt16($0.queue))
             }
-            let workerCounters = WorkerCounters.allocate(ports: ports.count)
+            let workerCounters = WorkerCounters.allocate(ports: ports.count, rings: pipeline ? config.threading.rxCores.count : 0)
             counters.append(workerCounters)
+            let rings = receive?.rings(toWorker: workerIndex) ?? []
             let setup = UnsafeMutablePointer<WorkerSetup>.allocate(capacity: 1)
             setup.initialize(to: WorkerSetup(
                 lcore: UInt32(core), queues: queues, txQueue: UInt16(workerIndex),
                 portIDs: ports.map(\.id), portMACs: portMACs.map(\.value),
                 slots: UnsafePointer(plane.slots), active: UnsafePointer(plane.active), qsbr: plane.qsbr,
-                thread: UInt32(workerIndex), counters: workerCounters, stop: stopFlag, drainCycles: drainCycles))
+                thread: UInt32(workerIndex), counters: workerCounters, stop: stopFlag, drainCycles: drainCycles,
+                pipeline: pipeline, rings: rings, ringBurst: config.threading.ringBurst, portIndexOfID: portIndexOfID))
             workerSetups.append(setup)
-            let described = queues.map { "\(config.ports[$0.portIndex].name):\($0.queue)" }.joined(separator: " ")
+            let described = pipeline
+                ? "rings " + config.threading.rxCores.map { ReceiveCores.ringName(rx: $0, worker: core) }.joined(separator: " ")
+                : queues.isEmpty ? "nothing" : queues.map { "\(config.ports[$0.portIndex].name):\($0.queue)" }.joined(separator: " ")
             try Lcore.launch(workerEntry, argument: UnsafeMutableRawPointer(setup), on: UInt32(core))
             launched.append(UInt32(core))
-            logger.info("worker on core \(core) polls \(described.isEmpty ? "nothing" : described), TX queue \(workerIndex)")
+            logger.info("worker on core \(core) polls \(described), TX queue \(workerIndex)")
         }
+        try receive?.launch(ports: ports, logger: logger)
     }
 
     public func snapshot() -> StatsSnapshot {
         var portStats = config.ports.map { PortStats(name: $0.name) }
         for (index, port) in ports.enumerated() { portStats[index].hardware = port.stats }
         var workers: [WorkerStats] = []
-        for (index, c) in counters.enumerated() {
-            let values = c.snapshot()
+        // Receive cores count the ports' RX, workers their TX (and in run-to-completion both).
+        func add(_ values: [UInt64], core: Int, role: CoreRole, rings: [String]) {
             for p in 0..<ports.count {
                 let base = WorkerCounters.portBase + p * WorkerCounters.slotsPerPort
                 portStats[p].rxPackets += values[base]
@@ -157,21 +180,52 @@ public final class Forwarder {
                 portStats[p].txPackets += values[base + 2]
                 portStats[p].txBytes += values[base + 3]
             }
-            let core = config.eal.workerCores[index]
-            let queues = config.queueMap.filter { $0.core == core }.map { "\(config.ports[$0.port].name):\($0.queue)" }.joined(separator: ",")
+            let queues = role == .worker && receive != nil ? ""
+                : config.queueMap.filter { $0.core == core }.map { "\(config.ports[$0.port].name):\($0.queue)" }.joined(separator: ",")
             workers.append(WorkerStats(
                 core: UInt32(core), queues: queues,
                 rxPackets: values[WorkerCounters.rxPackets], txPackets: values[WorkerCounters.txPackets],
                 busyCycles: values[WorkerCounters.busyCycles], idleCycles: values[WorkerCounters.idleCycles],
                 busyPolls: values[WorkerCounters.busyPolls],
-                drops: Array(values[WorkerCounters.dropBase..<(WorkerCounters.dropBase + DropReason.count)])))
+                drops: Array(values[WorkerCounters.dropBase..<(WorkerCounters.dropBase + DropReason.count)]),
+                role: role, rings: rings))
+        }
+        let rxCores = config.threading.rxCores
+        let workerCores = config.eal.workerCores
+        let rxValues = receive?.counters.map { $0.snapshot() } ?? []
+        let workerValues = counters.map { $0.snapshot() }
+        for (r, values) in rxValues.enumerated() {
+            add(values, core: rxCores[r], role: .receive, rings: workerCores.map { ReceiveCores.ringName(rx: rxCores[r], worker: $0) })
+        }
+        for (w, values) in workerValues.enumerated() {
+            let rings = receive == nil ? [] : rxCores.map { ReceiveCores.ringName(rx: $0, worker: workerCores[w]) }
+            add(values, core: workerCores[w], role: .worker, rings: rings)
+        }
+        var rings: [RingStats] = []
+        if let receive {
+            for (r, row) in receive.rings.enumerated() {
+                for (w, ring) in row.enumerated() {
+                    let produced = r < rxValues.count ? rxValues[r] : nil
+                    let consumed = w < workerValues.count ? workerValues[w] : nil
+                    let slot = WorkerCounters.portBase + WorkerCounters.slotsPerPort * ports.count
+                    rings.append(RingStats(
+                        name: ReceiveCores.ringName(rx: rxCores[r], worker: workerCores[w]),
+                        rxCore: UInt32(rxCores[r]), workerCore: UInt32(workerCores[w]), size: ring.capacity, count: ring.count,
+                        enqueued: produced?[slot + WorkerCounters.slotsPerRing * w] ?? 0,
+                        dequeued: consumed?[slot + WorkerCounters.slotsPerRing * r + 1] ?? 0,
+                        dropped: produced?[slot + WorkerCounters.slotsPerRing * w + 2] ?? 0))
+                }
+            }
         }
         return StatsSnapshot(ports: portStats, workers: workers, mempoolSize: pool?.size ?? 0,
-                             mempoolAvailable: pool?.available ?? 0, tscHz: EAL.tscHz)
+                             mempoolAvailable: pool?.available ?? 0, tscHz: EAL.tscHz,
+                             mode: config.threading.mode, rings: rings)
     }
 
     /// Tells the workers to stop and waits until each has drained its TX buffers and returned.
+    /// In pipeline mode the receive cores stop first, so the workers can empty their rings.
     public func stopWorkers() {
+        receive?.stop()
         SharedMemory.storeRelease(stopFlag, 1)
         for lcore in launched { Lcore.wait(lcore) }
         launched.removeAll()
@@ -181,6 +235,11 @@ public final class Forwarder {
     /// Returns how many mbufs are missing: anything but 0 is a leak.
     public func shutdown() -> Int {
         stopWorkers()
+        if let receive {
+            let left = receive.release()
+            if left > 0 { logger.warning("\(left) packets were still in the rings after the workers stopped; freed") }
+            self.receive = nil
+        }
         for port in startedPorts { port.stop() }
         startedPorts.removeAll()
         for port in ports { port.close() }

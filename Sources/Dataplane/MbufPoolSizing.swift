@@ -7,6 +7,8 @@ public struct MbufPoolSizing {
     public var workerBuffers = 0
     public var caches = 0
     public var slack = 0
+    /// Pipeline mode: every ring full, and each receive core's RX burst and staged bursts.
+    public var pipeline = 0
 
     public init(_ config: SwiftfwdConfig) {
         for port in config.ports {
@@ -16,7 +18,11 @@ public struct MbufPoolSizing {
         workerBuffers = config.eal.workerCores.count * (BurstPipeline.capacity + TxBuffer.capacity * config.ports.count)
         // A mempool cache may grow to 1.5 times its size before flushing (rte_mempool flush
         // threshold), on every lcore that touches the pool.
-        caches = (config.eal.workerCores.count + 1) * config.mempool.cacheSize * 3 / 2
+        caches = config.allCores.count * config.mempool.cacheSize * 3 / 2
+        if config.threading.mode == .pipeline {
+            let rx = config.threading.rxCores.count, workers = config.eal.workerCores.count
+            pipeline = rx * workers * config.threading.ringSize + rx * (BurstPipeline.capacity + workers * config.threading.ringBurst)
+        }
         // Drivers that keep mbufs of their own (net_pcap infinite_rx keeps a copy of its whole
         // file; set mempool.mbufs for large files) and control-plane use.
         slack = 8192
@@ -24,13 +30,14 @@ public struct MbufPoolSizing {
 
     /// Rounded up to 2^n - 1, the size rte_mempool stores most compactly.
     public var total: Int {
-        let needed = rings + workerBuffers + caches + slack
+        let needed = rings + workerBuffers + caches + pipeline + slack
         var size = 1
         while size - 1 < needed { size <<= 1 }
         return size - 1
     }
 
     public var explanation: String {
-        "\(rings) in RX/TX rings + \(workerBuffers) in worker bursts and TX buffers + \(caches) in lcore caches + \(slack) slack, rounded to \(total)"
+        let handOver = pipeline == 0 ? "" : " + \(pipeline) in pipeline rings and receive bursts"
+        return "\(rings) in RX/TX rings + \(workerBuffers) in worker bursts and TX buffers\(handOver) + \(caches) in lcore caches + \(slack) slack, rounded to \(total)"
     }
 }

@@ -1,3 +1,4 @@
+import Config
 import DPDK
 import Forwarding
 import Foundation
@@ -12,6 +13,13 @@ public struct PortStats: Sendable {
     public var hardware = HardwareStats()
 }
 
+/// What a data-plane core does: a worker forwards (and in run-to-completion mode also polls the
+/// RX queues); a receive core (pipeline mode) polls RX queues and hands packets to workers.
+public enum CoreRole: String, Sendable {
+    case worker
+    case receive = "rx"
+}
+
 public struct WorkerStats: Sendable {
     public var core: UInt32
     public var queues: String
@@ -21,9 +29,27 @@ public struct WorkerStats: Sendable {
     public var idleCycles: UInt64
     public var busyPolls: UInt64
     public var drops: [UInt64]
+    /// A receive core's rx/tx are packets received and handed to workers; its drops are
+    /// ring_full. A pipeline worker's rx is what it took from its rings.
+    public var role: CoreRole = .worker
+    /// Pipeline mode: the rings the core writes (receive core) or reads (worker).
+    public var rings: [String] = []
 
     /// Cycles spent per received packet while busy: the figure to compare with l3fwd.
     public var cyclesPerPacket: Double { rxPackets == 0 ? 0 : Double(busyCycles) / Double(rxPackets) }
+}
+
+/// One ring of pipeline mode, from a receive core to a worker. `enqueued` and `dropped` come
+/// from the receive core's counters, `dequeued` from the worker's, `count` from the ring itself.
+public struct RingStats: Sendable {
+    public var name: String
+    public var rxCore: UInt32
+    public var workerCore: UInt32
+    public var size: Int
+    public var count: Int
+    public var enqueued: UInt64
+    public var dequeued: UInt64
+    public var dropped: UInt64
 }
 
 /// Everything the control plane shows, copied out of the workers' counters at one moment.
@@ -34,6 +60,8 @@ public struct StatsSnapshot: Sendable {
     public var mempoolSize: Int
     public var mempoolAvailable: Int
     public var tscHz: UInt64
+    public var mode: ThreadingMode = .runToCompletion
+    public var rings: [RingStats] = []
 
     public func drops(_ reason: DropReason) -> UInt64 {
         workers.reduce(0) { $0 + $1.drops[Int(reason.rawValue)] }
@@ -54,9 +82,15 @@ public struct StatsSnapshot: Sendable {
                         "oerrors": p.hardware.oerrors, "rx_nombuf": p.hardware.rxNoMbuf]]
             },
             "workers": workers.map { w -> [String: Any] in
-                ["core": w.core, "queues": w.queues, "rx_packets": w.rxPackets, "tx_packets": w.txPackets,
+                ["core": w.core, "role": w.role.rawValue, "queues": w.queues, "rings": w.rings,
+                 "rx_packets": w.rxPackets, "tx_packets": w.txPackets,
                  "busy_cycles": w.busyCycles, "idle_cycles": w.idleCycles, "busy_polls": w.busyPolls,
                  "drops": w.drops.reduce(0, +)]
+            },
+            "threading": mode.rawValue,
+            "rings": rings.map { r -> [String: Any] in
+                ["name": r.name, "rx_core": r.rxCore, "worker_core": r.workerCore, "size": r.size, "count": r.count,
+                 "enqueued": r.enqueued, "dequeued": r.dequeued, "dropped": r.dropped]
             },
             "drops": drops,
             "mempool": ["size": mempoolSize, "available": mempoolAvailable, "leaked": leaked.map { $0 as Any } ?? NSNull()],
@@ -79,8 +113,18 @@ public struct StatsSnapshot: Sendable {
         for w in workers {
             let total = w.busyCycles + w.idleCycles
             let busy = total == 0 ? 0 : Double(w.busyCycles) * 100 / Double(total)
-            lines.append(row(["\(w.core)", w.queues, "\(w.rxPackets)", "\(w.txPackets)", "\(w.drops.reduce(0, +))",
+            // A receive core is marked in the first column; its queues say what it polls.
+            let core = w.role == .receive ? "\(w.core) (rx)" : "\(w.core)"
+            let queues = w.queues.isEmpty && !w.rings.isEmpty ? "rings" : w.queues
+            lines.append(row([core, queues, "\(w.rxPackets)", "\(w.txPackets)", "\(w.drops.reduce(0, +))",
                               String(format: "%.1f", busy), String(format: "%.1f", w.cyclesPerPacket)]))
+        }
+        if !rings.isEmpty {
+            lines.append("")
+            lines.append(row(["ring", "size", "in ring", "enqueued", "dequeued", "dropped"]))
+            for r in rings {
+                lines.append(row([r.name, "\(r.size)", "\(r.count)", "\(r.enqueued)", "\(r.dequeued)", "\(r.dropped)"]))
+            }
         }
         lines.append("")
         let width = DropReason.allCases.map(\.name.count).max() ?? 0

@@ -14,6 +14,7 @@ public struct PolledQueue: Sendable {
 
 /// Everything a worker needs, built by the control thread before launch and never changed
 /// while the worker runs. The worker copies it into its `Worker` struct on its own core.
+/// In pipeline mode `queues` is empty and the worker reads `rings` instead (Worker+Pipeline).
 public struct WorkerSetup {
     public var lcore: UInt32
     public var queues: [PolledQueue]
@@ -31,6 +32,12 @@ public struct WorkerSetup {
     /// Set to non-zero by the control thread to stop the worker.
     public var stop: UnsafePointer<UInt32>
     public var drainCycles: UInt64
+    /// Pipeline mode: one ring per receive core, in `threading.rx_cores` order.
+    public var pipeline = false
+    public var rings: [OpaquePointer] = []
+    public var ringBurst = BurstPipeline.capacity
+    /// Pipeline mode: the port index of each DPDK port id (mbuf->port), -1 where none.
+    public var portIndexOfID: [Int] = []
 }
 
 /// The poll loop of one worker. All state is in this struct, held in a local variable of the
@@ -51,6 +58,10 @@ public struct Worker {
     let rx: UnsafeMutablePointer<MbufPointer?>
     var pipeline: BurstPipeline
     let tx: UnsafeMutablePointer<TxBuffer>
+    // Pipeline mode only (empty otherwise); see Worker+Pipeline.swift.
+    let rings: UnsafeMutableBufferPointer<OpaquePointer>
+    let ringBurst: Int
+    let portIndexOfID: UnsafeMutableBufferPointer<Int>
 
     public init(_ setup: WorkerSetup) {
         queues = .allocate(capacity: setup.queues.count)
@@ -72,6 +83,11 @@ public struct Worker {
         pipeline = BurstPipeline(ports: setup.portIDs.count)
         tx = .allocate(capacity: setup.portIDs.count)
         for p in 0..<setup.portIDs.count { (tx + p).initialize(to: TxBuffer()) }
+        rings = .allocate(capacity: setup.rings.count)
+        _ = rings.initialize(from: setup.rings)
+        ringBurst = min(setup.ringBurst, BurstPipeline.capacity)
+        portIndexOfID = .allocate(capacity: setup.portIndexOfID.count)
+        _ = portIndexOfID.initialize(from: setup.portIndexOfID)
     }
 
     public func deallocate() {
@@ -82,6 +98,8 @@ public struct Worker {
         queues.deallocate()
         portIDs.deallocate()
         portMACs.deallocate()
+        rings.deallocate()
+        portIndexOfID.deallocate()
     }
 
     /// Polls until told to stop, then sends what is buffered and returns.
@@ -117,13 +135,22 @@ public struct Worker {
     mutating func poll(_ queue: PolledQueue) -> Int {
         let count = Burst.receive(port: queue.portID, queue: queue.queue, into: rx, capacity: UInt16(BurstPipeline.capacity))
         if count == 0 { return 0 }
+        counters.add(WorkerCounters.rxPackets, UInt64(count))
+        forward(rx, count: count, portIndex: queue.portIndex, countsPortRx: true)
+        return count
+    }
+
+    /// Runs packets that all arrived on port `portIndex` through the pipeline, frees the drops
+    /// and queues the rest for transmit: the burst processing both threading modes share. In
+    /// pipeline mode the receive core has counted the port's RX already (`countsPortRx` false).
+    @inline(__always)
+    mutating func forward(_ packets: UnsafeMutablePointer<MbufPointer?>, count: Int, portIndex: Int, countsPortRx: Bool) {
         // The table copy is chosen once per burst (see ForwardingPlane).
         let slot = slots[Int(SharedMemory.loadAcquire(active))]
-        pipeline.run(MbufAccess.self, packets: rx, count: count, portMAC: portMACs[queue.portIndex],
+        pipeline.run(MbufAccess.self, packets: packets, count: count, portMAC: portMACs[portIndex],
                      lookup: DPDKRouteLookup(ipv4: slot.ipv4, ipv6: slot.ipv6),
                      adjacencies: slot.adjacencies, adjacencyCount: slot.adjacencyCount)
-        counters.add(WorkerCounters.rxPackets, UInt64(count))
-        counters.addPortRx(queue.portIndex, packets: UInt64(count), bytes: pipeline.receivedBytes)
+        if countsPortRx { counters.addPortRx(portIndex, packets: UInt64(count), bytes: pipeline.receivedBytes) }
         if pipeline.dropCount > 0 {
             for d in 0..<pipeline.dropCount { counters.countDrop(pipeline.dropReasons[d]) }
             Mbuf.free(pipeline.dropped, count: pipeline.dropCount)
@@ -134,7 +161,6 @@ public struct Worker {
                              bytes: pipeline.transmitBytes[port], port: port)
         }
         pipeline.resetOutputs()
-        return count
     }
 
     /// Adds a burst's packets for one port to its TX buffer, sending whenever it fills. A full
@@ -193,7 +219,7 @@ public struct Worker {
 public let workerEntry: Lcore.Entry = { argument in
     let setup = argument.unsafelyUnwrapped.assumingMemoryBound(to: WorkerSetup.self)
     var worker = Worker(setup.pointee)
-    worker.run()
+    if setup.pointee.pipeline { worker.runPipeline() } else { worker.run() }
     worker.deallocate()
     return 0
 }

@@ -8,7 +8,11 @@ import Forwarding
 /// x86-64 never tear; it never writes it. "Clear counters" is a baseline the reader keeps.
 ///
 /// Layout, in UInt64 slots: the fixed slots below, then one per DropReason, then four per port
-/// (rx packets, rx bytes, tx packets, tx bytes).
+/// (rx packets, rx bytes, tx packets, tx bytes), then, in pipeline mode, three per ring the core
+/// touches (enqueued, dequeued, dropped): a receive core has one ring per worker and writes
+/// only enqueued and dropped; a worker has one per receive core and writes only dequeued.
+/// The same block serves receive cores: rxPackets counts what they received, txPackets what
+/// they handed to workers.
 public struct WorkerCounters {
     // Computed properties, not stored statics: those are initialised through swift_once, a
     // runtime call on every access from the hot path (found by test_hot_path_profile.py).
@@ -22,18 +26,25 @@ public struct WorkerCounters {
     public static var portBase: Int { dropBase + DropReason.count }
     public static var slotsPerPort: Int { 4 }
 
+    public static var slotsPerRing: Int { 3 }
+
     public let base: UnsafeMutablePointer<UInt64>
     public let portCount: Int
+    public let ringCount: Int
 
-    public static func slotCount(ports: Int) -> Int { portBase + slotsPerPort * ports }
+    public static func slotCount(ports: Int, rings: Int = 0) -> Int { portBase + slotsPerPort * ports + slotsPerRing * rings }
+
+    /// The first slot of ring `ring` (enqueued; dequeued and dropped follow).
+    @inlinable @inline(__always)
+    public func ringSlot(_ ring: Int) -> Int { WorkerCounters.portBase &+ WorkerCounters.slotsPerPort &* portCount &+ WorkerCounters.slotsPerRing &* ring }
 
     /// Allocates a zeroed block rounded up to whole cache lines, so no two workers' counters
     /// share a line (false sharing would cost every increment a cache miss).
-    public static func allocate(ports: Int) -> WorkerCounters {
-        let bytes = (slotCount(ports: ports) * 8 + 63) / 64 * 64
+    public static func allocate(ports: Int, rings: Int = 0) -> WorkerCounters {
+        let bytes = (slotCount(ports: ports, rings: rings) * 8 + 63) / 64 * 64
         let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
         raw.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
-        return WorkerCounters(base: raw.bindMemory(to: UInt64.self, capacity: bytes / 8), portCount: ports)
+        return WorkerCounters(base: raw.bindMemory(to: UInt64.self, capacity: bytes / 8), portCount: ports, ringCount: rings)
     }
 
     public func deallocate() { UnsafeMutableRawPointer(base).deallocate() }
@@ -61,6 +72,6 @@ public struct WorkerCounters {
     /// A consistent-enough copy for the control thread (each value is read atomically; the set
     /// is not a single instant, which is fine for counters).
     public func snapshot() -> [UInt64] {
-        (0..<WorkerCounters.slotCount(ports: portCount)).map { SharedMemory.loadRelaxed(base + $0) }
+        (0..<WorkerCounters.slotCount(ports: portCount, rings: ringCount)).map { SharedMemory.loadRelaxed(base + $0) }
     }
 }

@@ -28,10 +28,11 @@ public enum DropReason: UInt8, CaseIterable, Sendable {
     case noNeighbor
     case mtuExceeded
     case txQueueFull
+    case ringFull
 
     /// Computed, not a stored static: a stored one is initialised lazily through swift_once,
     /// a runtime call on every hot-path access.
-    @inlinable public static var count: Int { Int(DropReason.txQueueFull.rawValue) + 1 }
+    @inlinable public static var count: Int { Int(DropReason.ringFull.rawValue) + 1 }
 
     /// The stable name shown by the console and written to stats JSON.
     public var name: String {
@@ -63,6 +64,7 @@ public enum DropReason: UInt8, CaseIterable, Sendable {
         case .noNeighbor: return "no_neighbor"
         case .mtuExceeded: return "mtu_exceeded"
         case .txQueueFull: return "tx_queue_full"
+        case .ringFull: return "ring_full"
         }
     }
 
@@ -96,6 +98,7 @@ public enum DropReason: UInt8, CaseIterable, Sendable {
         case .noNeighbor: return "route found but the next hop has no neighbor entry"
         case .mtuExceeded: return "packet larger than the egress port's MTU"
         case .txQueueFull: return "egress TX queue full; packet freed"
+        case .ringFull: return "pipeline mode: the ring to the flow's worker was full; packet freed by the receive core"
         }
     }
 }

@@ -51,7 +51,9 @@ struct Run: ParsableCommand {
             _ = forwarder.shutdown()
             throw ExitCode(1)
         }
-        logger.info("forwarding on \(configuration.eal.workerCores.count) worker(s); stop with Ctrl-C or SIGTERM")
+        let threading = configuration.threading.mode == .pipeline
+            ? " in pipeline mode, fed by \(configuration.threading.rxCores.count) receive core(s)" : ""
+        logger.info("forwarding on \(configuration.eal.workerCores.count) worker(s)\(threading); stop with Ctrl-C or SIGTERM")
 
         let started = Date()
         var reason = "duration elapsed"

@@ -61,9 +61,32 @@ static const uint64_t CDPDK_RX_IP_CKSUM_BAD = RTE_MBUF_F_RX_IP_CKSUM_BAD;
 static const uint64_t CDPDK_RX_IP_CKSUM_GOOD = RTE_MBUF_F_RX_IP_CKSUM_GOOD;
 static const uint64_t CDPDK_RX_IP_CKSUM_NONE = RTE_MBUF_F_RX_IP_CKSUM_NONE;
 
-/* RSS hash functions, a macro in rte_ethdev.h. */
-static const uint64_t CDPDK_ETH_RSS_IP = RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP | RTE_ETH_RSS_TCP;
 static const uint64_t CDPDK_RX_OFFLOAD_IPV4_CKSUM = RTE_ETH_RX_OFFLOAD_IPV4_CKSUM;
+
+/* Pipeline mode: the receive core reads the NIC's RSS hash (valid only when the flag is set)
+ * and the input port, both in the mbuf's first cache line, which rx_burst has just written. */
+static inline int cdpdk_mbuf_has_rss_hash(const struct rte_mbuf *m) { return (m->ol_flags & RTE_MBUF_F_RX_RSS_HASH) != 0; }
+static inline uint32_t cdpdk_mbuf_rss_hash(const struct rte_mbuf *m) { return m->hash.rss; }
+static inline uint16_t cdpdk_mbuf_port(const struct rte_mbuf *m) { return m->port; }
+static inline void cdpdk_mbuf_set_port(struct rte_mbuf *m, uint16_t port) { m->port = port; }
+
+/* The RTE_ETH_RSS_* flags are RTE_BIT64() macros, which Swift cannot import: one constant per
+ * field group of the config's rss_hash list (docs/config.md). */
+static const uint64_t CDPDK_ETH_RSS_IPV4 = RTE_ETH_RSS_IPV4 | RTE_ETH_RSS_FRAG_IPV4 | RTE_ETH_RSS_NONFRAG_IPV4_OTHER;
+static const uint64_t CDPDK_ETH_RSS_IPV6 = RTE_ETH_RSS_IPV6 | RTE_ETH_RSS_FRAG_IPV6 | RTE_ETH_RSS_NONFRAG_IPV6_OTHER | RTE_ETH_RSS_IPV6_EX;
+static const uint64_t CDPDK_ETH_RSS_TCP = RTE_ETH_RSS_TCP;
+static const uint64_t CDPDK_ETH_RSS_UDP = RTE_ETH_RSS_UDP;
+static const uint64_t CDPDK_ETH_RSS_SCTP = RTE_ETH_RSS_SCTP;
+
+/* rte_ring_{sp_enqueue,sc_dequeue}_burst take void * arrays; these take the mbuf arrays the
+ * rest of the shim uses. The sp/sc forms skip the multi-producer compare-and-swap: each ring
+ * has one receive core writing and one worker reading (docs/architecture.md). */
+static inline unsigned cdpdk_ring_sp_enqueue_burst(struct rte_ring *r, struct rte_mbuf **pkts, unsigned n) {
+	return rte_ring_sp_enqueue_burst(r, (void * const *)pkts, n, NULL);
+}
+static inline unsigned cdpdk_ring_sc_dequeue_burst(struct rte_ring *r, struct rte_mbuf **pkts, unsigned n) {
+	return rte_ring_sc_dequeue_burst(r, (void **)pkts, n, NULL);
+}
 
 /* rte_prefetch0 is inline assembly. */
 static inline void cdpdk_prefetch0(const void *p) { rte_prefetch0(p); }
