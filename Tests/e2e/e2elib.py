@@ -19,6 +19,7 @@ DROP_REASONS = [
     "ipv6_too_short", "ipv6_bad_version", "ipv6_bad_payload_length", "ipv6_martian_source",
     "ipv6_martian_destination", "ipv6_multicast_destination", "ipv6_link_local",
     "ipv6_hop_limit_expired", "local", "no_route", "no_neighbor", "mtu_exceeded", "tx_queue_full",
+    "ring_full",
 ]
 
 FORWARDING_LINE = "swiftfwd: forwarding"
@@ -45,6 +46,21 @@ fib:
   ipv4_tbl8_groups: 256
   ipv6_max_routes: 1024
   ipv6_tbl8_groups: 256
+"""
+
+
+def pipeline_threading(rx_cores=(2,), workers=(1,), cpus=None) -> str:
+    """A `threading` section for pipeline mode on this 2-CPU machine: lcores mapped onto CPUs
+    with --lcores (by default each receive core shares CPU 0 with the mostly idle main core,
+    and the workers have CPU 1). Functional testing only: lcores sharing a CPU take turns."""
+    if cpus is None:
+        cpus = {0: 0, **{c: 0 for c in rx_cores}, **{w: 1 for w in workers}}
+    mapping = ", ".join(f"{lcore}: {cpu}" for lcore, cpu in sorted(cpus.items()))
+    return f"""\
+threading:
+  mode: pipeline
+  rx_cores: [{", ".join(map(str, rx_cores))}]
+  lcore_cpus: {{{mapping}}}
 """
 
 
@@ -166,7 +182,10 @@ def check_stats_shape(stats: dict) -> None:
         assert set(port["hw"]) >= {"ipackets", "opackets", "ibytes", "obytes", "imissed", "ierrors",
                                    "oerrors", "rx_nombuf"}, port["hw"]
     for worker in stats["workers"]:
-        assert set(worker) >= {"core", "rx_packets", "tx_packets", "busy_cycles", "idle_cycles"}, worker
+        assert set(worker) >= {"core", "role", "rx_packets", "tx_packets", "busy_cycles", "idle_cycles"}, worker
+    assert stats["threading"] in ("run-to-completion", "pipeline"), stats["threading"]
+    for ring in stats["rings"]:
+        assert set(ring) >= {"name", "rx_core", "worker_core", "size", "count", "enqueued", "dequeued", "dropped"}, ring
     assert sorted(stats["drops"]) == sorted(DROP_REASONS), \
         f"drop reasons differ: missing {sorted(set(DROP_REASONS) - set(stats['drops']))}, " \
         f"unexpected {sorted(set(stats['drops']) - set(DROP_REASONS))}"
