@@ -12,13 +12,16 @@ public struct VersionInfo: Sendable {
     public var startedAt: Date
     public var mainCore: Int
     public var workerCores: [Int]
+    /// Pipeline mode's receive cores; empty in run-to-completion.
+    public var rxCores: [Int]
 
-    public init(version: String, dpdkVersion: String, startedAt: Date, mainCore: Int, workerCores: [Int]) {
+    public init(version: String, dpdkVersion: String, startedAt: Date, mainCore: Int, workerCores: [Int], rxCores: [Int] = []) {
         self.version = version
         self.dpdkVersion = dpdkVersion
         self.startedAt = startedAt
         self.mainCore = mainCore
         self.workerCores = workerCores
+        self.rxCores = rxCores
     }
 }
 
@@ -65,9 +68,12 @@ public struct InterfaceInfo: Sendable {
     public var speedMbps: UInt32
     public var addresses: [InterfaceAddress]
     public var counters: PortCounters
+    public var rxQueues: Int
+    /// The RSS hash fields the port uses ("ipv4", "tcp", ...); empty when RSS is off.
+    public var rssHash: [String]
 
     public init(name: String, device: String, driver: String, mac: MACAddress, mtu: Int, linkUp: Bool, speedMbps: UInt32,
-                addresses: [InterfaceAddress], counters: PortCounters) {
+                addresses: [InterfaceAddress], counters: PortCounters, rxQueues: Int = 1, rssHash: [String] = []) {
         self.name = name
         self.device = device
         self.driver = driver
@@ -77,26 +83,80 @@ public struct InterfaceInfo: Sendable {
         self.speedMbps = speedMbps
         self.addresses = addresses
         self.counters = counters
+        self.rxQueues = rxQueues
+        self.rssHash = rssHash
     }
 }
 
+/// One data-plane core. In run-to-completion mode every core is a `worker` that polls its
+/// queues and forwards. In pipeline mode an `rx` core polls queues and hands packets to the
+/// workers over rings (its tx is what it handed over, its drops are ring_full), and a `worker`
+/// takes them from its rings (its rx) and forwards them.
 public struct WorkerInfo: Sendable {
     public var core: Int
+    /// `worker` or `rx`.
+    public var role: String
     /// The (port, queue) pairs it polls, as "p0:0".
     public var queues: [String]
+    /// Pipeline mode: the rings it writes (rx) or reads (worker).
+    public var rings: [String]
     public var rxPackets: UInt64, txPackets: UInt64, drops: UInt64
     /// TSC cycles spent in polls that received packets, and in empty polls.
     public var busyCycles: UInt64, idleCycles: UInt64
 
-    public init(core: Int, queues: [String], rxPackets: UInt64, txPackets: UInt64, drops: UInt64, busyCycles: UInt64, idleCycles: UInt64) {
+    public init(core: Int, queues: [String], rxPackets: UInt64, txPackets: UInt64, drops: UInt64, busyCycles: UInt64, idleCycles: UInt64,
+                role: String = "worker", rings: [String] = []) {
         self.core = core
+        self.role = role
         self.queues = queues
+        self.rings = rings
         self.rxPackets = rxPackets
         self.txPackets = txPackets
         self.drops = drops
         self.busyCycles = busyCycles
         self.idleCycles = idleCycles
     }
+}
+
+/// One ring of pipeline mode, from a receive core to a worker.
+public struct RingInfo: Sendable {
+    /// "rx2-w1": from receive core 2 to worker core 1.
+    public var name: String
+    public var rxCore: Int, workerCore: Int
+    /// Packets it holds when full.
+    public var size: Int
+    /// Packets in it at the moment of the sample.
+    public var count: Int
+    /// Totals since start: handed over by the receive core, taken by the worker, and freed by
+    /// the receive core because the ring was full (counted as ring_full).
+    public var enqueued: UInt64, dequeued: UInt64, dropped: UInt64
+
+    public init(name: String, rxCore: Int, workerCore: Int, size: Int, count: Int, enqueued: UInt64, dequeued: UInt64, dropped: UInt64) {
+        self.name = name
+        self.rxCore = rxCore
+        self.workerCore = workerCore
+        self.size = size
+        self.count = count
+        self.enqueued = enqueued
+        self.dequeued = dequeued
+        self.dropped = dropped
+    }
+}
+
+/// How the data-plane cores share the work (config `threading`).
+public struct ThreadingInfo: Sendable {
+    /// `run-to-completion` or `pipeline`.
+    public var mode: String
+    /// Pipeline mode: slots per ring and the most packets one enqueue or dequeue moves.
+    public var ringSize: Int, ringBurst: Int
+
+    public init(mode: String = "run-to-completion", ringSize: Int = 0, ringBurst: Int = 0) {
+        self.mode = mode
+        self.ringSize = ringSize
+        self.ringBurst = ringBurst
+    }
+
+    public var isPipeline: Bool { mode == "pipeline" }
 }
 
 /// One drop reason with its count on each worker.
@@ -134,15 +194,20 @@ public struct StatsSample: Sendable {
     public var workers: [WorkerInfo]
     public var drops: [DropCount]
     public var mempool: MempoolInfo
+    public var threading: ThreadingInfo
+    /// Pipeline mode's rings; empty in run-to-completion.
+    public var rings: [RingInfo]
 
     public init(monotonicSeconds: Double, tscHz: UInt64, interfaces: [InterfaceInfo], workers: [WorkerInfo], drops: [DropCount],
-                mempool: MempoolInfo) {
+                mempool: MempoolInfo, threading: ThreadingInfo = ThreadingInfo(), rings: [RingInfo] = []) {
         self.monotonicSeconds = monotonicSeconds
         self.tscHz = tscHz
         self.interfaces = interfaces
         self.workers = workers
         self.drops = drops
         self.mempool = mempool
+        self.threading = threading
+        self.rings = rings
     }
 }
 

@@ -11,6 +11,7 @@ enum Command: Equatable {
     case showInterfaces(name: String?)
     case showXstats(port: String)
     case showWorkers
+    case showRings
     case showErrors(all: Bool)
     case showRoutes(within: IPPrefix?)
     case showRoute(IPAddress)
@@ -72,6 +73,7 @@ enum CommandParser {
         case "quit": return try noArguments(.quit)
         case "show version": return try noArguments(.showVersion)
         case "show workers": return try noArguments(.showWorkers)
+        case "show rings": return try noArguments(.showRings)
         case "show neighbors": return try noArguments(.showNeighbors)
         case "show memory": return try noArguments(.showMemory)
         case "show config": return try noArguments(.showConfig)

@@ -321,6 +321,8 @@ final class ConsoleSession: ChannelInboundHandler {
             answer(Views.interfaces(core.history.view(now: backend.sample()), only: name, json: json))
         case .showWorkers:
             answer(Views.workers(core.history.view(now: backend.sample()), json: json))
+        case .showRings:
+            answer(Views.rings(core.history.view(now: backend.sample()), json: json))
         case .showErrors(let all):
             answer(Views.errors(core.history.view(now: backend.sample()), all: all, json: json))
         case .showNeighbors:

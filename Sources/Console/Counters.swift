@@ -123,6 +123,16 @@ public struct CounterView: Sendable {
         return r
     }
 
+    /// A ring's totals since `clear counters` (its size and occupancy are as they are now).
+    public func counters(of ring: RingInfo) -> RingInfo {
+        guard let base = baseline?.rings.first(where: { $0.name == ring.name }) else { return ring }
+        var r = ring
+        r.enqueued = Self.since(r.enqueued, base.enqueued)
+        r.dequeued = Self.since(r.dequeued, base.dequeued)
+        r.dropped = Self.since(r.dropped, base.dropped)
+        return r
+    }
+
     /// Every drop reason with its per-worker counts since `clear counters`.
     public var drops: [DropCount] {
         now.drops.map { drop in

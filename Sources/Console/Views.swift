@@ -14,13 +14,15 @@ enum Views {
             return JSON.text([
                 "version": v.version, "dpdk_version": v.dpdkVersion, "started_at": iso8601(v.startedAt),
                 "uptime_seconds": Int(uptime), "main_core": v.mainCore, "worker_cores": v.workerCores,
+                "rx_cores": v.rxCores,
             ] as [String: Any])
         }
         var block = KeyValueBlock()
         block.add("swiftfwd", v.version)
         block.add("DPDK", v.dpdkVersion)
         block.add("started", "\(utcText(v.startedAt)), up \(Units.duration(uptime))")
-        block.add("cores", "main \(v.mainCore), workers " + v.workerCores.map(String.init).joined(separator: " "))
+        let rx = v.rxCores.isEmpty ? "" : ", rx " + v.rxCores.map(String.init).joined(separator: " ")
+        block.add("cores", "main \(v.mainCore), workers " + v.workerCores.map(String.init).joined(separator: " ") + rx)
         return block.render()
     }
 
@@ -42,6 +44,7 @@ enum Views {
         var block = KeyValueBlock()
         block.add("device", "\(port.device) (driver \(port.driver))")
         block.add("addresses", port.addresses.isEmpty ? "none" : port.addresses.map(\.description).joined(separator: ", "))
+        block.add("rx queues", "\(port.rxQueues), RSS " + (port.rssHash.isEmpty ? "off" : "on " + port.rssHash.joined(separator: " ")))
         out += block.render(indent: "  ")
         var table = TextTable([("", .left), ("packets", .right), ("bytes", .right), ("packet rate", .right), ("bit rate", .right)])
         table.add(["rx", "\(c.rxPackets)", Units.bytes(c.rxBytes), Units.packetRate(r.rxPacketsPerSecond), Units.bitRate(r.rxBitsPerSecond)])
@@ -59,6 +62,7 @@ enum Views {
         return [
             "name": port.name, "device": port.device, "driver": port.driver, "mac": port.mac.description, "mtu": port.mtu,
             "link_up": port.linkUp, "speed_mbps": port.speedMbps, "addresses": port.addresses.map(\.description),
+            "rx_queues": port.rxQueues, "rss_hash": port.rssHash,
             "counters": [
                 "rx_packets": c.rxPackets, "rx_bytes": c.rxBytes, "tx_packets": c.txPackets, "tx_bytes": c.txBytes,
                 "hw_rx_packets": c.hwRxPackets, "hw_rx_bytes": c.hwRxBytes, "hw_tx_packets": c.hwTxPackets, "hw_tx_bytes": c.hwTxBytes,
@@ -89,30 +93,81 @@ enum Views {
 
     // MARK: show workers
 
+    static func threadingJSON(_ t: ThreadingInfo) -> [String: Any] {
+        t.isPipeline ? ["mode": t.mode, "ring_size": t.ringSize, "ring_burst": t.ringBurst] : ["mode": t.mode]
+    }
+
+    static func threadingText(_ t: ThreadingInfo) -> String {
+        t.isPipeline ? "threading: pipeline (receive cores hand packets to workers over rings of \(t.ringSize), in bursts of up to \(t.ringBurst))\n"
+            : "threading: \(t.mode)\n"
+    }
+
     static func workers(_ view: CounterView, json: Bool) -> String {
+        let threading = view.now.threading
         if json {
             let list: [[String: Any]] = view.now.workers.map { w in
                 let c = view.counters(of: w)
                 let r = view.rates(of: w)
                 return [
-                    "core": w.core, "queues": w.queues, "rx_packets": c.rxPackets, "tx_packets": c.txPackets, "drops": c.drops,
+                    "core": w.core, "role": w.role, "queues": w.queues, "rings": w.rings,
+                    "rx_packets": c.rxPackets, "tx_packets": c.txPackets, "drops": c.drops,
                     "busy_cycles": c.busyCycles, "idle_cycles": c.idleCycles, "busy_percent": JSON.number(r.busyFraction * 100, digits: 1),
                     "cycles_per_packet": r.cyclesPerPacket.map { JSON.number($0, digits: 1) as Any } ?? NSNull(),
                     "mpps": JSON.number(r.mpps),
                 ]
             }
-            return JSON.text(["workers": list, "interval_seconds": intervalJSON(view), "tsc_hz": view.now.tscHz] as [String: Any])
+            return JSON.text(["workers": list, "threading": threadingJSON(threading), "interval_seconds": intervalJSON(view),
+                              "tsc_hz": view.now.tscHz] as [String: Any])
         }
-        guard !view.now.workers.isEmpty else { return "no workers\n" }
-        var table = TextTable([("core", .right), ("queues", .left), ("rx packets", .right), ("tx packets", .right), ("drops", .right),
-                               ("busy", .right), ("cycles/packet", .right), ("Mpps", .right)])
+        guard !view.now.workers.isEmpty else { return threadingText(threading) + "no workers\n" }
+        // Pipeline mode adds who does what and the rings between them; run-to-completion has
+        // only workers, each with its queues.
+        let pipeline = threading.isPipeline
+        var columns: [(String, TextTable.Alignment)] = [("core", .right)]
+        if pipeline { columns.append(("role", .left)) }
+        columns.append(("queues", .left))
+        if pipeline { columns.append(("rings", .left)) }
+        columns += [("rx packets", .right), ("tx packets", .right), ("drops", .right), ("busy", .right), ("cycles/packet", .right), ("Mpps", .right)]
+        var table = TextTable(columns)
         for w in view.now.workers {
             let c = view.counters(of: w)
             let r = view.rates(of: w)
-            table.add(["\(w.core)", w.queues.isEmpty ? "-" : w.queues.joined(separator: " "), "\(c.rxPackets)", "\(c.txPackets)", "\(c.drops)",
-                       Units.percent(r.busyFraction), r.cyclesPerPacket.map { String(format: "%.1f", $0) } ?? "-", String(format: "%.2f", r.mpps)])
+            var row = ["\(w.core)"]
+            if pipeline { row.append(w.role) }
+            row.append(w.queues.isEmpty ? "-" : w.queues.joined(separator: " "))
+            if pipeline { row.append(w.rings.isEmpty ? "-" : w.rings.joined(separator: " ")) }
+            row += ["\(c.rxPackets)", "\(c.txPackets)", "\(c.drops)",
+                    Units.percent(r.busyFraction), r.cyclesPerPacket.map { String(format: "%.1f", $0) } ?? "-", String(format: "%.2f", r.mpps)]
+            table.add(row)
         }
-        return table.render() + intervalNote(view)
+        var note = ""
+        if pipeline {
+            note = "(an rx core's rx is what it received, tx what it handed to workers, drops ring_full; a worker's rx is what it took from its rings)\n"
+        }
+        return threadingText(threading) + table.render() + intervalNote(view) + note
+    }
+
+    // MARK: show rings
+
+    static func rings(_ view: CounterView, json: Bool) -> String {
+        let threading = view.now.threading
+        let rings = view.now.rings.map { view.counters(of: $0) }
+        if json {
+            let list: [[String: Any]] = rings.map { r in
+                ["name": r.name, "rx_core": r.rxCore, "worker_core": r.workerCore, "size": r.size, "count": r.count,
+                 "enqueued": r.enqueued, "dequeued": r.dequeued, "dropped": r.dropped]
+            }
+            return JSON.text(["rings": list, "threading": threadingJSON(threading)] as [String: Any])
+        }
+        guard !rings.isEmpty else {
+            return threadingText(threading) + (threading.isPipeline ? "no rings\n" : "no rings: only pipeline mode has rings (threading.mode: pipeline)\n")
+        }
+        var table = TextTable([("ring", .left), ("from", .right), ("to", .right), ("size", .right), ("in ring", .right),
+                               ("enqueued", .right), ("dequeued", .right), ("dropped", .right)])
+        for r in rings {
+            table.add([r.name, "rx \(r.rxCore)", "worker \(r.workerCore)", "\(r.size)", "\(r.count)", "\(r.enqueued)", "\(r.dequeued)", "\(r.dropped)"])
+        }
+        return threadingText(threading) + table.render() + "(dropped: the ring was full, counted as ring_full; in ring: now)\n"
     }
 
     static func intervalNote(_ view: CounterView) -> String {

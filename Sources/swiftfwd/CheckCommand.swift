@@ -11,6 +11,6 @@ struct Check: ParsableCommand {
 
     func run() throws {
         let config = try loadConfigOrExit(file)
-        print("\(file): ok: \(config.ports.count) port(s), \(config.eal.workerCores.count) worker(s), \(config.routes.count) static route(s), \(config.neighbors.count) neighbor(s)")
+        print("\(file): ok: \(config.ports.count) port(s), \(config.eal.workerCores.count) worker(s)\(config.threading.mode == .pipeline ? " fed by \(config.threading.rxCores.count) receive core(s) (pipeline)" : ""), \(config.routes.count) static route(s), \(config.neighbors.count) neighbor(s)")
     }
 }

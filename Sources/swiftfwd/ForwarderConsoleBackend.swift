@@ -23,7 +23,8 @@ final class ForwarderConsoleBackend: ConsoleBackend, @unchecked Sendable {
 
     func version() -> VersionInfo {
         VersionInfo(version: SwiftfwdCommand.version, dpdkVersion: EAL.version, startedAt: startedAt,
-                    mainCore: config.eal.mainCore, workerCores: config.eal.workerCores)
+                    mainCore: config.eal.mainCore, workerCores: config.eal.workerCores,
+                    rxCores: config.threading.mode == .pipeline ? config.threading.rxCores : [])
     }
 
     func sample() -> StatsSample {
@@ -41,13 +42,20 @@ final class ForwarderConsoleBackend: ConsoleBackend, @unchecked Sendable {
             return InterfaceInfo(name: port.name, device: port.device, driver: ethernet?.driverName ?? "closed",
                                  mac: forwarder.portMACs.indices.contains(index) ? forwarder.portMACs[index] : MACAddress(0),
                                  mtu: port.mtu, linkUp: link?.up ?? false, speedMbps: link?.speedMbps ?? 0,
-                                 addresses: port.addresses, counters: counters)
+                                 addresses: port.addresses, counters: counters, rxQueues: port.rxQueues,
+                                 rssHash: forwarder.portRSS.indices.contains(index) ? RSSHash.names(forwarder.portRSS[index]) : [])
         }
         let workers = snapshot.workers.map { w in
             WorkerInfo(core: Int(w.core), queues: w.queues.split(separator: ",").map(String.init),
                        rxPackets: w.rxPackets, txPackets: w.txPackets, drops: w.drops.reduce(0, +),
-                       busyCycles: w.busyCycles, idleCycles: w.idleCycles)
+                       busyCycles: w.busyCycles, idleCycles: w.idleCycles, role: w.role.rawValue, rings: w.rings)
         }
+        let rings = snapshot.rings.map { r in
+            RingInfo(name: r.name, rxCore: Int(r.rxCore), workerCore: Int(r.workerCore), size: r.size, count: r.count,
+                     enqueued: r.enqueued, dequeued: r.dequeued, dropped: r.dropped)
+        }
+        let threading = ThreadingInfo(mode: config.threading.mode.rawValue, ringSize: config.threading.ringSize,
+                                      ringBurst: config.threading.ringBurst)
         let drops = DropReason.allCases.map { reason in
             DropCount(name: reason.name, explanation: reason.explanation,
                       perWorker: snapshot.workers.map { $0.drops[Int(reason.rawValue)] })
@@ -55,7 +63,8 @@ final class ForwarderConsoleBackend: ConsoleBackend, @unchecked Sendable {
         let mempool = MempoolInfo(size: snapshot.mempoolSize, inUse: snapshot.mempoolSize - snapshot.mempoolAvailable,
                                   available: snapshot.mempoolAvailable)
         return StatsSample(monotonicSeconds: Double(DispatchTime.now().uptimeNanoseconds) / 1e9, tscHz: snapshot.tscHz,
-                           interfaces: interfaces, workers: workers, drops: drops, mempool: mempool)
+                           interfaces: interfaces, workers: workers, drops: drops, mempool: mempool,
+                           threading: threading, rings: rings)
     }
 
     func portIndex(_ name: String) throws -> Int {

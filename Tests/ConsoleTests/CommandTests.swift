@@ -66,8 +66,8 @@ final class CommandTests: XCTestCase {
         XCTAssertEqual(try s.run("show interfeces"), "error: unknown command \"show interfeces\"; did you mean \"show interfaces\"?\n")
         XCTAssertEqual(try s.run("route dell 198.18.4.0/24"), "error: unknown command \"route dell\"; did you mean \"route del\"?\n")
         XCTAssertEqual(try s.run("xyzzy"), "error: unknown command \"xyzzy\"; type \"help\" for the list of commands\n")
-        XCTAssertEqual(try s.run("show"), "error: incomplete command \"show\"; add one of: version, interfaces, workers, errors, routes, route, neighbors, memory, config\n")
-        XCTAssertEqual(try s.run("show bananas"), "error: unknown command \"show bananas\"; after \"show\" give one of: version, interfaces, workers, errors, routes, route, neighbors, memory, config\n")
+        XCTAssertEqual(try s.run("show"), "error: incomplete command \"show\"; add one of: version, interfaces, workers, rings, errors, routes, route, neighbors, memory, config\n")
+        XCTAssertEqual(try s.run("show bananas"), "error: unknown command \"show bananas\"; after \"show\" give one of: version, interfaces, workers, rings, errors, routes, route, neighbors, memory, config\n")
         XCTAssertEqual(try s.run("show version please"), "error: unexpected \"please\" after show version; usage: show version [json]\n")
         let long = String(repeating: "z", count: 300)
         XCTAssertEqual(try s.run(long), "error: unknown command \"\(String(repeating: "z", count: 37))...\"; type \"help\" for the list of commands\n",
@@ -101,6 +101,7 @@ final class CommandTests: XCTestCase {
         p0: link up, 10 Gbps, mtu 1500, mac 02:00:00:00:00:00
           device     net_pcap0,rx_pcap=in.pcap (driver net_pcap)
           addresses  198.18.0.1/24, 2001:db8::1/64
+          rx queues  1, RSS off
                  packets     bytes  packet rate  bit rate
           rx     1001000  61.1 MiB    1.00 Mpps  512 Mbps
           tx          10     640 B        0 pps     0 bps
@@ -111,6 +112,7 @@ final class CommandTests: XCTestCase {
         p1: link down, unknown, mtu 1280, mac 02:00:00:00:00:01
           device     net_null0,no-rx=1 (driver net_null)
           addresses  198.18.1.1/24
+          rx queues  1, RSS off
                  packets     bytes  packet rate  bit rate
           rx           0       0 B        0 pps     0 bps
           tx     1000990  61.1 MiB    1.00 Mpps  512 Mbps
@@ -161,6 +163,7 @@ final class CommandTests: XCTestCase {
         s.core.takeSample()
         s.backend.advance(seconds: 2, packets: 4_000_000, busyCyclesPerPacket: 60)
         XCTAssertEqual(try s.run("show workers"), """
+        threading: run-to-completion
         core  queues  rx packets  tx packets  drops   busy  cycles/packet  Mpps
            1  p0:0       4001000     4001000      0  99.6%           60.0  2.00
            2  p1:0             0           0      0   0.0%              -  0.00

@@ -19,6 +19,8 @@ final class FakeBackend: ConsoleBackend, @unchecked Sendable {
     private var _neighbors: [NeighborInfo]
     private var _changes: [String] = []
     private var _samples = 0
+    private var _threading = ThreadingInfo()
+    private var _rings: [RingInfo] = []
     /// The next change fails with this.
     var refuseNext: ConsoleError? {
         get { lock.withLock { _refuseNext } }
@@ -94,6 +96,40 @@ final class FakeBackend: ConsoleBackend, @unchecked Sendable {
 
     func setRoutes(_ routes: [RouteInfo]) { lock.withLock { _routes = routes } }
 
+    /// Turns the fake into pipeline mode: receive core 3 polls both ports and hands packets to
+    /// workers 1 and 2 over rings rx3-w1 and rx3-w2 of 1024 slots.
+    func usePipeline() {
+        lock.withLock {
+            _threading = ThreadingInfo(mode: "pipeline", ringSize: 1024, ringBurst: 32)
+            _workers = [
+                WorkerInfo(core: 3, queues: ["p0:0", "p1:0"], rxPackets: 1000, txPackets: 990, drops: 10, busyCycles: 30_000,
+                           idleCycles: 970_000, role: "rx", rings: ["rx3-w1", "rx3-w2"]),
+                WorkerInfo(core: 1, queues: [], rxPackets: 600, txPackets: 600, drops: 0, busyCycles: 60_000, idleCycles: 940_000,
+                           rings: ["rx3-w1"]),
+                WorkerInfo(core: 2, queues: [], rxPackets: 390, txPackets: 390, drops: 0, busyCycles: 40_000, idleCycles: 960_000,
+                           rings: ["rx3-w2"]),
+            ]
+            _drops = [
+                DropCount(name: "no_route", explanation: "no route matches the destination", perWorker: [0, 0, 0]),
+                DropCount(name: "ring_full", explanation: "the ring to the flow's worker was full", perWorker: [10, 0, 0]),
+            ]
+            _rings = [
+                RingInfo(name: "rx3-w1", rxCore: 3, workerCore: 1, size: 1024, count: 0, enqueued: 600, dequeued: 600, dropped: 10),
+                RingInfo(name: "rx3-w2", rxCore: 3, workerCore: 2, size: 1024, count: 5, enqueued: 390, dequeued: 385, dropped: 0),
+            ]
+        }
+    }
+
+    /// Pipeline mode: `packets` more through ring rx3-w1, `dropped` more refused by it.
+    func advanceRing(packets: UInt64, dropped: UInt64) {
+        lock.withLock {
+            _now += 1
+            _rings[0].enqueued += packets
+            _rings[0].dequeued += packets
+            _rings[0].dropped += dropped
+        }
+    }
+
     // MARK: ConsoleBackend
 
     func version() -> VersionInfo {
@@ -104,7 +140,7 @@ final class FakeBackend: ConsoleBackend, @unchecked Sendable {
         lock.withLock {
             _samples += 1
             return StatsSample(monotonicSeconds: _now, tscHz: 2_000_000_000, interfaces: _interfaces, workers: _workers, drops: _drops,
-                               mempool: MempoolInfo(size: 8192, inUse: 2048, available: 6144))
+                               mempool: MempoolInfo(size: 8192, inUse: 2048, available: 6144), threading: _threading, rings: _rings)
         }
     }
 
