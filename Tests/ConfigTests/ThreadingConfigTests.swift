@@ -245,3 +245,17 @@ final class ThreadingConfigTests: XCTestCase {
                       message: "expected a list of RSS hash fields from ipv4, ipv6, tcp, udp and sctp, such as [ipv4, ipv6, tcp, udp], found \"ipv4\"")
     }
 }
+
+/// The demo lab's pipeline configuration loads as documented.
+final class DemoPipelineConfigTests: XCTestCase {
+    func testDemoPipelineFile() throws {
+        let path = try XCTUnwrap(repositoryFile("config/demo-pipeline.yaml"), "config/demo-pipeline.yaml not found")
+        let config = try ConfigLoader.load(path: path)
+        XCTAssertEqual(config.threading.mode, .pipeline)
+        XCTAssertEqual(config.threading.rxCores, [2])
+        XCTAssertEqual(config.eal.workerCores, [1])
+        XCTAssertEqual(config.threading.lcoreCPUs, [0: 0, 1: 1, 2: 0])
+        XCTAssertEqual(config.queueMap, [QueueAssignment(core: 2, port: 0, queue: 0), QueueAssignment(core: 2, port: 1, queue: 0)])
+        XCTAssertEqual(config.eal.filePrefix, "swiftfwd-demo", "scripts/demo cleans up by this prefix")
+    }
+}

@@ -1,7 +1,11 @@
 """The demo lab end to end: `scripts/demo --check` builds two namespaces, starts swiftfwd on
 af_packet ports, pings both ways over IPv4 and IPv6, streams UDP both ways, reads the live
 counters through the console with the real telnet client and checks them against that traffic,
-checks the forwarder's final counters and removes the lab."""
+checks the forwarder's final counters and removes the lab.
+
+It runs twice: with config/demo.yaml (run-to-completion) and with `--config
+config/demo-pipeline.yaml` (pipeline mode: a receive core hands packets to the worker over a
+ring), which must pass the same checks and also show its rings."""
 import os
 import re
 import shutil
@@ -19,12 +23,14 @@ def lab_leftovers() -> list:
 
 
 @pytest.mark.usefixtures("needs_root", "swiftfwd_bin")
-def test_demo_check():
+@pytest.mark.parametrize("config", [None, "config/demo-pipeline.yaml"], ids=["run-to-completion", "pipeline"])
+def test_demo_check(config):
     for tool in ("ip", "ethtool", "ping", "telnet"):
         if shutil.which(tool) is None:
             pytest.fail(f"{tool} is missing: run 'bash scripts/setup'")
     env = dict(os.environ, SWIFTFWD_BIN=str(binary_path()))
-    result = subprocess.run(["bash", str(REPO / "scripts" / "demo"), "--check"], capture_output=True,
+    command = ["bash", str(REPO / "scripts" / "demo"), "--check"] + (["--config", str(REPO / config)] if config else [])
+    result = subprocess.run(command, capture_output=True,
                             text=True, timeout=300, env=env, stdin=subprocess.DEVNULL)
     output = f"--- stdout ---\n{result.stdout}\n--- stderr ---\n{result.stderr}"
     assert result.returncode == 0, f"scripts/demo --check exited {result.returncode}\n{output}"
@@ -33,6 +39,12 @@ def test_demo_check():
     for shown in ("swiftfwd> show interfaces", "swiftfwd> show workers", "swiftfwd> show errors",
                   "console counters (JSON forms), checked against the traffic sent"):
         assert shown in result.stdout, f"no {shown!r} in the output\n{output}"
+    if config:
+        assert "swiftfwd> show rings" in result.stdout, output
+        assert re.search(r"^  ok   ring rx2-w1: enqueued (\d+) == dequeued \1, 0 left in it, 0 dropped$", result.stdout, re.M), output
+        assert "threading: pipeline" in result.stdout, output
+    else:
+        assert "swiftfwd> show rings" not in result.stdout, output
     for port in ("p0", "p1"):
         assert re.search(rf"^  ok   {port} sent (\d+) packets to its host, expected \1$", result.stdout, re.M), output
     assert lab_leftovers() == [], f"the lab was not removed: {lab_leftovers()}"

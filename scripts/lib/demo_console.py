@@ -5,12 +5,14 @@ and checks them against the traffic the demo lab sent.
     demo_console.py --console 127.0.0.1:5002 --tx p0=N --tx p1=N --rx p0=N --rx p1=N
 
 Debian's `telnet` is driven through pexpect (a pty, as an operator's terminal), in one session:
-`show interfaces`, `show workers` and `show errors` are printed as the operator would see them,
-then their `json` forms are parsed and checked:
+`show interfaces`, `show workers` and `show errors` (and in pipeline mode `show rings`) are
+printed as the operator would see them, then their `json` forms are parsed and checked:
   - each port sent exactly the packets the demo forwarded out of it (--tx), and its driver agrees,
   - each port received at least what its host sent to the forwarder (--rx),
   - no port counts imissed, ierrors, oerrors or rx_nombuf,
-  - the workers' counts add up to the ports', and each worker received = sent + dropped,
+  - the cores' counts add up to the ports', and each core received = sent + dropped (in pipeline
+    mode the receive cores' rx is the ports' rx, the workers' tx the ports' tx, and what the
+    receive cores handed over is what the workers took: every ring empty, none dropped),
   - `show errors` totals the workers' drops, and names only the hosts' own multicast and link
     noise, never a forwarding failure.
 Prints one line per check; exits 0 only if every check holds, else 1 with a sentence on stderr.
@@ -103,6 +105,7 @@ def checks(reading: dict, want_tx: dict, want_rx: dict) -> list:
     ports = {p["name"]: p["counters"] for p in reading["interfaces"]["interfaces"]}
     workers = reading["workers"]["workers"]
     errors = reading["errors"]
+    pipeline = reading["workers"].get("threading", {}).get("mode") == "pipeline"
     out = []
 
     for name in sorted(set(want_tx) | set(want_rx)):
@@ -122,13 +125,26 @@ def checks(reading: dict, want_tx: dict, want_rx: dict) -> list:
         bad = {k: c[k] for k in ("imissed", "ierrors", "oerrors", "rx_nombuf") if c[k]}
         out.append((not bad, f"{name}: no imissed, ierrors, oerrors or rx_nombuf (found: {bad or 'none'})"))
 
-    w_rx = sum(w["rx_packets"] for w in workers)
-    w_tx = sum(w["tx_packets"] for w in workers)
+    # Who receives from the ports and who transmits: the workers in run-to-completion; the
+    # receive cores and the workers in pipeline mode.
+    receivers = [w for w in workers if w.get("role") == "rx"] if pipeline else workers
+    senders = [w for w in workers if w.get("role", "worker") == "worker"]
+    w_rx = sum(w["rx_packets"] for w in receivers)
+    w_tx = sum(w["tx_packets"] for w in senders)
     w_drops = sum(w["drops"] for w in workers)
     p_rx = sum(c["rx_packets"] for c in ports.values())
     p_tx = sum(c["tx_packets"] for c in ports.values())
-    out.append((w_rx == p_rx, f"workers received {w_rx} == ports received {p_rx}"))
+    who = "receive cores" if pipeline else "workers"
+    out.append((w_rx == p_rx, f"{who} received {w_rx} == ports received {p_rx}"))
     out.append((w_tx == p_tx, f"workers sent {w_tx} == ports sent {p_tx}"))
+    if pipeline:
+        handed = sum(w["tx_packets"] for w in receivers)
+        taken = sum(w["rx_packets"] for w in senders)
+        out.append((handed == taken, f"receive cores handed over {handed} == workers took {taken}"))
+        for r in reading["rings"]["rings"]:
+            out.append((r["enqueued"] == r["dequeued"] and r["count"] == 0 and r["dropped"] == 0,
+                        f"ring {r['name']}: enqueued {r['enqueued']} == dequeued {r['dequeued']}, "
+                        f"{r['count']} left in it, {r['dropped']} dropped"))
     for w in workers:
         out.append((w["rx_packets"] == w["tx_packets"] + w["drops"],
                     f"core {w['core']}: received {w['rx_packets']} == sent {w['tx_packets']} + dropped {w['drops']}"))
@@ -154,7 +170,10 @@ def main() -> int:
     try:
         session = Telnet(host, port)
         try:
-            for command in SHOWN:
+            # The threading mode decides what else to show and check.
+            pipeline = session.json("show workers").get("threading", {}).get("mode") == "pipeline"
+            shown = SHOWN + (["show rings"] if pipeline else [])
+            for command in shown:
                 answer = session.run(command)
                 print(f"  {PROMPT}{command}")
                 print("\n".join("    " + line if line else "" for line in answer.split("\n")))
@@ -164,6 +183,8 @@ def main() -> int:
                 reading = {"interfaces": session.json("show interfaces"),
                            "workers": session.json("show workers"),
                            "errors": session.json("show errors")}
+                if pipeline:
+                    reading["rings"] = session.json("show rings")
                 results = checks(reading, want_tx, want_rx)
                 if all(ok for ok, _ in results):
                     break
