@@ -135,6 +135,15 @@ public final class MetricsServer: Sendable {
             counter("swiftfwd_worker_busy_cycles_total", l, w.busyCycles, "TSC cycles in polls that received packets.")
             counter("swiftfwd_worker_idle_cycles_total", l, w.idleCycles, "TSC cycles in polls that received nothing.")
         }
+        // Pipeline mode only: one series per ring (none in run-to-completion).
+        for r in sample.rings {
+            let l = [("ring", r.name), ("rx_core", "\(r.rxCore)"), ("worker_core", "\(r.workerCore)")]
+            counter("swiftfwd_ring_enqueued_total", l, r.enqueued, "Packets a receive core handed to a worker over the ring.")
+            counter("swiftfwd_ring_dequeued_total", l, r.dequeued, "Packets the worker took from the ring.")
+            counter("swiftfwd_ring_dropped_total", l, r.dropped, "Packets freed because the ring was full (ring_full).")
+            gauge("swiftfwd_ring_packets", l, Double(r.count), "Packets in the ring at the moment of the scrape.")
+            gauge("swiftfwd_ring_size", l, Double(r.size), "Packets the ring holds when full.")
+        }
         gauge("swiftfwd_tsc_hz", [], Double(sample.tscHz), "TSC frequency, to turn cycles into seconds.")
         for drop in sample.drops {
             for (i, w) in sample.workers.enumerated() where i < drop.perWorker.count {

@@ -131,4 +131,21 @@ final class PipelineConsoleTests: XCTestCase {
         let text = Views.version(v, now: Date(timeIntervalSince1970: 60), json: false)
         XCTAssertTrue(text.contains("main 0, workers 1, rx 2"), text)
     }
+
+    func testMetricsHaveTheRingsOnlyInPipelineMode() {
+        let backend = FakeBackend()
+        let plain = MetricsServer(settings: MetricsSettings(host: "127.0.0.1", port: 0), backend: backend, logger: LogCapture().logger).render()
+        XCTAssertFalse(plain.contains("swiftfwd_ring_"), plain)
+        backend.usePipeline()
+        let text = MetricsServer(settings: MetricsSettings(host: "127.0.0.1", port: 0), backend: backend, logger: LogCapture().logger).render()
+        let lines = Set(text.split(separator: "\n").map(String.init))
+        for line in ["swiftfwd_ring_enqueued_total{ring=\"rx3-w2\",rx_core=\"3\",worker_core=\"2\"} 390",
+                     "swiftfwd_ring_dequeued_total{ring=\"rx3-w2\",rx_core=\"3\",worker_core=\"2\"} 385",
+                     "swiftfwd_ring_dropped_total{ring=\"rx3-w1\",rx_core=\"3\",worker_core=\"1\"} 10",
+                     "swiftfwd_ring_packets{ring=\"rx3-w2\",rx_core=\"3\",worker_core=\"2\"} 5.0",
+                     "swiftfwd_ring_size{ring=\"rx3-w1\",rx_core=\"3\",worker_core=\"1\"} 1024.0",
+                     "swiftfwd_drops_total{reason=\"ring_full\",core=\"3\"} 10"] {
+            XCTAssertTrue(lines.contains(line), "missing \(line) in\n\(text)")
+        }
+    }
 }
