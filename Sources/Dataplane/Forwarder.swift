@@ -43,6 +43,7 @@ public final class Forwarder {
     /// EAL, pool, ports, tables. Throws with a sentence on the first failure; `shutdown()`
     /// then releases whatever was set up.
     public func setUp() throws {
+        try CPUCheck.check(config)
         let (hugepages, hugepageNote) = EALArguments.useHugepages(config.eal)
         usesHugepages = hugepages
         logger.info("\(hugepageNote)")
