@@ -50,6 +50,11 @@ extension Worker {
         if count == 0 { return 0 }
         counters.add(counters.ringSlot(r) &+ 1, UInt64(count))
         counters.add(WorkerCounters.rxPackets, UInt64(count))
+        // Another core wrote these mbufs (the driver on the receive core): unlike in
+        // run-to-completion they are not in this core's cache. Start moving every header, then
+        // every frame's first line, before the pipeline reads them one by one.
+        for i in 0..<count { Mbuf.prefetch(UnsafeRawPointer(rx[i].unsafelyUnwrapped)) }
+        for i in 0..<count { Mbuf.prefetch(Mbuf.data(rx[i].unsafelyUnwrapped)) }
         // A ring carries every port its receive core polls, in runs (one per RX burst), and a
         // pipeline run takes one input port (for the destination MAC check): forward each run
         // on its own, in ring order, so a flow's packets stay in order.
