@@ -17,13 +17,15 @@ public struct SwiftfwdConfig: Sendable {
     public var log: LogConfig
     public var console: ConsoleConfig
     public var metrics: MetricsConfig
+    public var icmpErrors: ICMPErrorsConfig
     /// The path the configuration was read from, for messages.
     public var sourceFile: String
 
     public init(eal: EALConfig = EALConfig(), mempool: MempoolConfig = MempoolConfig(), fib: FIBConfig = FIBConfig(),
                 ports: [PortConfig], queueMap: [QueueAssignment], routes: [StaticRoute] = [],
                 neighbors: [StaticNeighbor] = [], log: LogConfig = LogConfig(), console: ConsoleConfig = ConsoleConfig(),
-                metrics: MetricsConfig = MetricsConfig(), sourceFile: String = "") {
+                metrics: MetricsConfig = MetricsConfig(), icmpErrors: ICMPErrorsConfig = ICMPErrorsConfig(),
+                sourceFile: String = "") {
         self.eal = eal
         self.mempool = mempool
         self.fib = fib
@@ -34,6 +36,7 @@ public struct SwiftfwdConfig: Sendable {
         self.log = log
         self.console = console
         self.metrics = metrics
+        self.icmpErrors = icmpErrors
         self.sourceFile = sourceFile
     }
 }

@@ -124,6 +124,12 @@ public final class Forwarder {
         // ~100 us between forced TX drains: long enough to fill bursts under load, short
         // enough that a lone packet (a ping) is not held noticeably.
         let drainCycles = EAL.tscHz / 10_000
+        guard let pool else { return }
+        let identities = config.ports.enumerated().map { index, port in
+            PortIdentity(mac: portMACs[index],
+                         ipv4: port.addresses.lazy.compactMap { $0.address.ipv4 }.first,
+                         ipv6: port.addresses.lazy.compactMap { $0.address.ipv6 }.first { !$0.isLinkLocal })
+        }
         for (workerIndex, core) in config.eal.workerCores.enumerated() {
             let queues = config.queueMap.filter { $0.core == core }.map {
                 PolledQueue(portIndex: $0.port, portID: ports[$0.port].id, queue: UInt16($0.queue))
@@ -135,7 +141,8 @@ public final class Forwarder {
                 lcore: UInt32(core), queues: queues, txQueue: UInt16(workerIndex),
                 portIDs: ports.map(\.id), portMACs: portMACs.map(\.value),
                 slots: UnsafePointer(plane.slots), active: UnsafePointer(plane.active), qsbr: plane.qsbr,
-                thread: UInt32(workerIndex), counters: workerCounters, stop: stopFlag, drainCycles: drainCycles))
+                thread: UInt32(workerIndex), counters: workerCounters, stop: stopFlag, drainCycles: drainCycles,
+                pool: pool.pointer, identities: identities, icmpErrors: config.icmpErrors))
             workerSetups.append(setup)
             let described = queues.map { "\(config.ports[$0.portIndex].name):\($0.queue)" }.joined(separator: " ")
             try Lcore.launch(workerEntry, argument: UnsafeMutableRawPointer(setup), on: UInt32(core))
@@ -164,7 +171,9 @@ public final class Forwarder {
                 rxPackets: values[WorkerCounters.rxPackets], txPackets: values[WorkerCounters.txPackets],
                 busyCycles: values[WorkerCounters.busyCycles], idleCycles: values[WorkerCounters.idleCycles],
                 busyPolls: values[WorkerCounters.busyPolls],
-                drops: Array(values[WorkerCounters.dropBase..<(WorkerCounters.dropBase + DropReason.count)])))
+                drops: Array(values[WorkerCounters.dropBase..<(WorkerCounters.dropBase + DropReason.count)]),
+                icmpErrorsSent: values[WorkerCounters.icmpErrorsSent],
+                icmpErrorsRateLimited: values[WorkerCounters.icmpErrorsRateLimited]))
         }
         return StatsSnapshot(ports: portStats, workers: workers, mempoolSize: pool?.size ?? 0,
                              mempoolAvailable: pool?.available ?? 0, tscHz: EAL.tscHz)

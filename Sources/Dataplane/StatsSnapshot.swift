@@ -21,6 +21,8 @@ public struct WorkerStats: Sendable {
     public var idleCycles: UInt64
     public var busyPolls: UInt64
     public var drops: [UInt64]
+    public var icmpErrorsSent: UInt64 = 0
+    public var icmpErrorsRateLimited: UInt64 = 0
 
     /// Cycles spent per received packet while busy: the figure to compare with l3fwd.
     public var cyclesPerPacket: Double { rxPackets == 0 ? 0 : Double(busyCycles) / Double(rxPackets) }
@@ -40,6 +42,8 @@ public struct StatsSnapshot: Sendable {
     }
 
     public var totalDrops: UInt64 { DropReason.allCases.reduce(0) { $0 + drops($1) } }
+    public var icmpErrorsSent: UInt64 { workers.reduce(0) { $0 + $1.icmpErrorsSent } }
+    public var icmpErrorsRateLimited: UInt64 { workers.reduce(0) { $0 + $1.icmpErrorsRateLimited } }
 
     /// The JSON written by `--stats-json`: every drop reason appears, zeros included, so a
     /// consumer can tell "no such drop" from "no such counter".
@@ -59,6 +63,7 @@ public struct StatsSnapshot: Sendable {
                  "drops": w.drops.reduce(0, +)]
             },
             "drops": drops,
+            "icmp_errors": ["sent": icmpErrorsSent, "rate_limited": icmpErrorsRateLimited],
             "mempool": ["size": mempoolSize, "available": mempoolAvailable, "leaked": leaked.map { $0 as Any } ?? NSNull()],
             "tsc_hz": tscHz,
         ]
@@ -91,6 +96,10 @@ public struct StatsSnapshot: Sendable {
                          + String(repeating: " ", count: max(1, 13 - count.count)) + count)
         }
         if totalDrops == 0 { lines.append("(no drops)") }
+        if icmpErrorsSent + icmpErrorsRateLimited > 0 {
+            lines.append("")
+            lines.append("ICMP errors sent \(icmpErrorsSent), held back by the rate limit \(icmpErrorsRateLimited)")
+        }
         return lines.joined(separator: "\n")
     }
 

@@ -10,7 +10,8 @@
 public struct TokenBucket: Sendable, Equatable {
     /// Time units per token; 0 when the rate is unlimited.
     public let interval: UInt64
-    /// Time units of credit a full bucket holds (`burst` tokens).
+    /// How far `due` may run ahead of now for a packet to pass: `burst - 1` tokens' worth, so a
+    /// full bucket passes exactly `burst` packets at one instant.
     public let allowance: UInt64
     /// A rate of 0 passes nothing: the class is closed.
     public let closed: Bool
@@ -21,7 +22,7 @@ public struct TokenBucket: Sendable, Equatable {
     public init(rate: UInt64, burst: UInt64, ticksPerSecond: UInt64) {
         closed = rate == 0
         interval = rate == 0 ? 0 : max(1, ticksPerSecond / rate)
-        allowance = interval &* max(1, burst)
+        allowance = interval &* (max(1, burst) &- 1)
     }
 
     /// Takes one token if there is one. `now` must not go backwards.
@@ -30,7 +31,7 @@ public struct TokenBucket: Sendable, Equatable {
         if closed { return false }
         // A bucket idle for long is full, not fuller: credit is capped at the allowance.
         let start = due > now ? due : now
-        guard start &- now < allowance else { return false }
+        guard start &- now <= allowance else { return false }
         due = start &+ interval
         return true
     }
