@@ -18,6 +18,7 @@ public struct SwiftfwdConfig: Sendable {
     public var console: ConsoleConfig
     public var metrics: MetricsConfig
     public var icmpErrors: ICMPErrorsConfig
+    public var kernel: KernelConfig
     /// The path the configuration was read from, for messages.
     public var sourceFile: String
 
@@ -25,7 +26,7 @@ public struct SwiftfwdConfig: Sendable {
                 ports: [PortConfig], queueMap: [QueueAssignment], routes: [StaticRoute] = [],
                 neighbors: [StaticNeighbor] = [], log: LogConfig = LogConfig(), console: ConsoleConfig = ConsoleConfig(),
                 metrics: MetricsConfig = MetricsConfig(), icmpErrors: ICMPErrorsConfig = ICMPErrorsConfig(),
-                sourceFile: String = "") {
+                kernel: KernelConfig = KernelConfig(), sourceFile: String = "") {
         self.eal = eal
         self.mempool = mempool
         self.fib = fib
@@ -37,6 +38,7 @@ public struct SwiftfwdConfig: Sendable {
         self.console = console
         self.metrics = metrics
         self.icmpErrors = icmpErrors
+        self.kernel = kernel
         self.sourceFile = sourceFile
     }
 }
