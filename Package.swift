@@ -41,7 +41,8 @@ let package = Package(
         .target(name: "Forwarding", dependencies: ["Packet"], swiftSettings: dataPlaneSwift),
         .target(
             name: "Config",
-            dependencies: ["Packet", .product(name: "Yams", package: "Yams")]
+            // Forwarding for the names of the punt classes the kernel section polices.
+            dependencies: ["Packet", "Forwarding", .product(name: "Yams", package: "Yams")]
         ),
         .target(
             name: "Dataplane",
@@ -84,7 +85,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "ForwardingTests", dependencies: ["Forwarding", "Packet"]),
-        .testTarget(name: "ConfigTests", dependencies: ["Config", "Packet"]),
+        .testTarget(name: "ConfigTests", dependencies: ["Config", "Packet", "Forwarding"]),
         // Runs EAL in the test process (--no-huge --in-memory): rte_fib against the reference LPM.
         .testTarget(
             name: "DPDKTests",

@@ -5,7 +5,7 @@ import Yams
 /// ConfigError. Sections are read in dependency order (eal before ports, ports before what
 /// names them), whatever their order in the file, so each check has what it needs.
 public enum ConfigLoader {
-    static let topLevelKeys = ["eal", "mempool", "fib", "ports", "queue_map", "routes", "routes_file", "neighbors", "log", "console", "metrics", "threading"]
+    static let topLevelKeys = ["eal", "mempool", "fib", "ports", "queue_map", "routes", "routes_file", "neighbors", "log", "console", "metrics", "icmp_errors", "kernel", "threading"]
 
     public static func load(path: String) throws -> SwiftfwdConfig {
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -44,6 +44,8 @@ public enum ConfigLoader {
         let console = try ConsoleConfig(from: top.optional("console"))
         let metrics = try MetricsConfig(from: top.optional("metrics"))
         try ConfigValidation.checkManagement(console: console, metrics: metrics, sources: sources)
+        let icmpErrors = try ICMPErrorsConfig(from: top.optional("icmp_errors"))
+        let kernel = try KernelConfig(from: top.optional("kernel"))
 
         let portsValue = try top.required("ports", expecting: "a list of 1 to 32 ports")
         let portValues = try portsValue.list(what: "a list of 1 to 32 ports")
@@ -80,6 +82,7 @@ public enum ConfigLoader {
         try ConfigValidation.checkNeighbors(neighbors, ports: ports, routes: routes, sources: sources)
 
         return SwiftfwdConfig(eal: eal, mempool: mempool, fib: fib, ports: ports, queueMap: queueMap, routes: routes,
-                              neighbors: neighbors, log: log, console: console, metrics: metrics, threading: threading, sourceFile: file)
+                              neighbors: neighbors, log: log, console: console, metrics: metrics,
+                              icmpErrors: icmpErrors, kernel: kernel, threading: threading, sourceFile: file)
     }
 }

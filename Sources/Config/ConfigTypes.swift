@@ -18,13 +18,16 @@ public struct SwiftfwdConfig: Sendable {
     public var log: LogConfig
     public var console: ConsoleConfig
     public var metrics: MetricsConfig
+    public var icmpErrors: ICMPErrorsConfig
+    public var kernel: KernelConfig
     /// The path the configuration was read from, for messages.
     public var sourceFile: String
 
     public init(eal: EALConfig = EALConfig(), mempool: MempoolConfig = MempoolConfig(), fib: FIBConfig = FIBConfig(),
                 ports: [PortConfig], queueMap: [QueueAssignment], routes: [StaticRoute] = [],
                 neighbors: [StaticNeighbor] = [], log: LogConfig = LogConfig(), console: ConsoleConfig = ConsoleConfig(),
-                metrics: MetricsConfig = MetricsConfig(), threading: ThreadingConfig = ThreadingConfig(), sourceFile: String = "") {
+                metrics: MetricsConfig = MetricsConfig(), icmpErrors: ICMPErrorsConfig = ICMPErrorsConfig(),
+                kernel: KernelConfig = KernelConfig(), threading: ThreadingConfig = ThreadingConfig(), sourceFile: String = "") {
         self.eal = eal
         self.mempool = mempool
         self.fib = fib
@@ -36,6 +39,8 @@ public struct SwiftfwdConfig: Sendable {
         self.log = log
         self.console = console
         self.metrics = metrics
+        self.icmpErrors = icmpErrors
+        self.kernel = kernel
         self.sourceFile = sourceFile
     }
 }

@@ -39,6 +39,14 @@ public enum Mbuf {
     @inlinable @inline(__always)
     public static func setPort(_ m: MbufPointer, _ port: UInt16) { cdpdk_mbuf_set_port(m, port) }
 
+    /// A fresh mbuf (length 0) from `pool`, or nil when the pool is empty.
+    @inlinable @inline(__always)
+    public static func allocate(from pool: OpaquePointer) -> MbufPointer? { cdpdk_mbuf_alloc(pool) }
+
+    /// Bytes the first segment can hold after its data offset.
+    @inlinable @inline(__always)
+    public static func tailroom(_ m: MbufPointer) -> Int { Int(cdpdk_mbuf_tailroom(m)) }
+
     /// Frees `count` mbufs in one call (returns them to the pool in bulk).
     @inlinable @inline(__always)
     public static func free(_ mbufs: UnsafeMutablePointer<MbufPointer?>, count: Int) {

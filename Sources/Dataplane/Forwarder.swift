@@ -140,6 +140,12 @@ public final class Forwarder {
         // ~100 us between forced TX drains: long enough to fill bursts under load, short
         // enough that a lone packet (a ping) is not held noticeably.
         let drainCycles = EAL.tscHz / 10_000
+        guard let pool else { return }
+        let identities = config.ports.enumerated().map { index, port in
+            PortIdentity(mac: portMACs[index],
+                         ipv4: port.addresses.lazy.compactMap { $0.address.ipv4 }.first,
+                         ipv6: port.addresses.lazy.compactMap { $0.address.ipv6 }.first { !$0.isLinkLocal })
+        }
         // mbuf->port to port index, for workers that take packets of several ports from a ring.
         var portIndexOfID = [Int](repeating: -1, count: Int(ports.map(\.id).max() ?? 0) + 1)
         for (index, port) in ports.enumerated() { portIndexOfID[Int(port.id)] = index }
@@ -156,6 +162,7 @@ public final class Forwarder {
                 portIDs: ports.map(\.id), portMACs: portMACs.map(\.value),
                 slots: UnsafePointer(plane.slots), active: UnsafePointer(plane.active), qsbr: plane.qsbr,
                 thread: UInt32(workerIndex), counters: workerCounters, stop: stopFlag, drainCycles: drainCycles,
+                pool: pool.pointer, identities: identities, icmpErrors: config.icmpErrors,
                 pipeline: pipeline, rings: rings, ringBurst: config.threading.ringBurst, portIndexOfID: portIndexOfID))
             workerSetups.append(setup)
             let described = pipeline
@@ -189,6 +196,8 @@ public final class Forwarder {
                 busyCycles: values[WorkerCounters.busyCycles], idleCycles: values[WorkerCounters.idleCycles],
                 busyPolls: values[WorkerCounters.busyPolls],
                 drops: Array(values[WorkerCounters.dropBase..<(WorkerCounters.dropBase + DropReason.count)]),
+                icmpErrorsSent: values[WorkerCounters.icmpErrorsSent],
+                icmpErrorsRateLimited: values[WorkerCounters.icmpErrorsRateLimited],
                 role: role, rings: rings))
         }
         let rxCores = config.threading.rxCores

@@ -29,6 +29,8 @@ public struct WorkerStats: Sendable {
     public var idleCycles: UInt64
     public var busyPolls: UInt64
     public var drops: [UInt64]
+    public var icmpErrorsSent: UInt64 = 0
+    public var icmpErrorsRateLimited: UInt64 = 0
     /// A receive core's rx/tx are packets received and handed to workers; its drops are
     /// ring_full. A pipeline worker's rx is what it took from its rings.
     public var role: CoreRole = .worker
@@ -68,6 +70,8 @@ public struct StatsSnapshot: Sendable {
     }
 
     public var totalDrops: UInt64 { DropReason.allCases.reduce(0) { $0 + drops($1) } }
+    public var icmpErrorsSent: UInt64 { workers.reduce(0) { $0 + $1.icmpErrorsSent } }
+    public var icmpErrorsRateLimited: UInt64 { workers.reduce(0) { $0 + $1.icmpErrorsRateLimited } }
 
     /// The JSON written by `--stats-json`: every drop reason appears, zeros included, so a
     /// consumer can tell "no such drop" from "no such counter".
@@ -93,6 +97,7 @@ public struct StatsSnapshot: Sendable {
                  "enqueued": r.enqueued, "dequeued": r.dequeued, "dropped": r.dropped]
             },
             "drops": drops,
+            "icmp_errors": ["sent": icmpErrorsSent, "rate_limited": icmpErrorsRateLimited],
             "mempool": ["size": mempoolSize, "available": mempoolAvailable, "leaked": leaked.map { $0 as Any } ?? NSNull()],
             "tsc_hz": tscHz,
         ]
@@ -135,6 +140,10 @@ public struct StatsSnapshot: Sendable {
                          + String(repeating: " ", count: max(1, 13 - count.count)) + count)
         }
         if totalDrops == 0 { lines.append("(no drops)") }
+        if icmpErrorsSent + icmpErrorsRateLimited > 0 {
+            lines.append("")
+            lines.append("ICMP errors sent \(icmpErrorsSent), held back by the rate limit \(icmpErrorsRateLimited)")
+        }
         return lines.joined(separator: "\n")
     }
 

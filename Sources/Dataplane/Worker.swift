@@ -1,3 +1,4 @@
+import Config
 import DPDK
 import Forwarding
 import Packet
@@ -32,6 +33,10 @@ public struct WorkerSetup {
     /// Set to non-zero by the control thread to stop the worker.
     public var stop: UnsafePointer<UInt32>
     public var drainCycles: UInt64
+    /// For ICMP errors: the pool to build them in, each port's identity, the rate limit.
+    public var pool: OpaquePointer
+    public var identities: [PortIdentity]
+    public var icmpErrors: ICMPErrorsConfig
     /// Pipeline mode: one ring per receive core, in `threading.rx_cores` order.
     public var pipeline = false
     public var rings: [OpaquePointer] = []
@@ -58,6 +63,9 @@ public struct Worker {
     let rx: UnsafeMutablePointer<MbufPointer?>
     var pipeline: BurstPipeline
     let tx: UnsafeMutablePointer<TxBuffer>
+    var icmp: ICMPResponder
+    /// ICMP errors built during one burst, queued after it.
+    let errors: UnsafeMutablePointer<MbufPointer?>
     // Pipeline mode only (empty otherwise); see Worker+Pipeline.swift.
     let rings: UnsafeMutableBufferPointer<OpaquePointer>
     let ringBurst: Int
@@ -83,6 +91,9 @@ public struct Worker {
         pipeline = BurstPipeline(ports: setup.portIDs.count)
         tx = .allocate(capacity: setup.portIDs.count)
         for p in 0..<setup.portIDs.count { (tx + p).initialize(to: TxBuffer()) }
+        icmp = ICMPResponder(enabled: setup.icmpErrors.enabled, rate: setup.icmpErrors.rate, burst: setup.icmpErrors.burst,
+                             pool: setup.pool, ports: setup.identities, tscHz: EAL.tscHz)
+        errors = .allocate(capacity: BurstPipeline.capacity)
         rings = .allocate(capacity: setup.rings.count)
         _ = rings.initialize(from: setup.rings)
         ringBurst = min(setup.ringBurst, BurstPipeline.capacity)
@@ -94,6 +105,8 @@ public struct Worker {
         for p in 0..<portIDs.count { tx[p].deallocate() }
         tx.deallocate()
         pipeline.deallocate()
+        icmp.deallocate()
+        errors.deallocate()
         rx.deallocate()
         queues.deallocate()
         portIDs.deallocate()
@@ -151,16 +164,40 @@ public struct Worker {
                      lookup: DPDKRouteLookup(ipv4: slot.ipv4, ipv6: slot.ipv6),
                      adjacencies: slot.adjacencies, adjacencyCount: slot.adjacencyCount)
         if countsPortRx { counters.addPortRx(portIndex, packets: UInt64(count), bytes: pipeline.receivedBytes) }
-        if pipeline.dropCount > 0 {
-            for d in 0..<pipeline.dropCount { counters.countDrop(pipeline.dropReasons[d]) }
-            Mbuf.free(pipeline.dropped, count: pipeline.dropCount)
-        }
+        if pipeline.dropCount > 0 { handleDrops(port: portIndex, slot: slot) }
         for t in 0..<pipeline.touchedCount {
             let port = pipeline.touchedPorts[t]
             queueForTransmit(pipeline.transmit + port &* BurstPipeline.capacity, count: pipeline.transmitCount[port],
                              bytes: pipeline.transmitBytes[port], port: port)
         }
         pipeline.resetOutputs()
+    }
+
+    /// Counts and frees the burst's drops; those that deserve an ICMP error get one, sent back
+    /// out of the port they came in on.
+    mutating func handleDrops(port: Int, slot: PlaneSlot) {
+        var errorCount = 0
+        var errorBytes: UInt64 = 0
+        for d in 0..<pipeline.dropCount {
+            let reason = pipeline.dropReasons[d]
+            counters.countDrop(reason)
+            guard icmp.enabled && ICMPResponder.answers(reason) else { continue }
+            switch icmp.respond(to: pipeline.dropped[d].unsafelyUnwrapped, reason: reason, port: port, now: readTSC(), slot: slot) {
+            case .send(let reply):
+                errors[errorCount] = reply
+                errorCount &+= 1
+                errorBytes &+= UInt64(Mbuf.dataLength(reply))
+            case .rateLimited:
+                counters.add(WorkerCounters.icmpErrorsRateLimited, 1)
+            case .none:
+                break
+            }
+        }
+        Mbuf.free(pipeline.dropped, count: pipeline.dropCount)
+        if errorCount > 0 {
+            counters.add(WorkerCounters.icmpErrorsSent, UInt64(errorCount))
+            queueForTransmit(errors, count: errorCount, bytes: errorBytes, port: port)
+        }
     }
 
     /// Adds a burst's packets for one port to its TX buffer, sending whenever it fills. A full

@@ -21,7 +21,10 @@ public struct WorkerCounters {
     public static var busyCycles: Int { 2 }
     public static var idleCycles: Int { 3 }
     public static var busyPolls: Int { 4 }
-    public static var fixedSlots: Int { 5 }
+    /// ICMP errors sent, and those the rate limit held back.
+    public static var icmpErrorsSent: Int { 5 }
+    public static var icmpErrorsRateLimited: Int { 6 }
+    public static var fixedSlots: Int { 7 }
     public static var dropBase: Int { fixedSlots }
     public static var portBase: Int { dropBase + DropReason.count }
     public static var slotsPerPort: Int { 4 }

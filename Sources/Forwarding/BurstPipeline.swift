@@ -99,13 +99,25 @@ public struct BurstPipeline {
         var v4Count = 0
         var v6Count = 0
         var bytes: UInt64 = 0
+        let macInMemory = EthernetInput.memoryOrder(portMAC)
         // Stages 1 and 2: Ethernet, then IPv4/IPv6 validation; valid packets join a lookup batch.
+        // The usual IPv4 frame takes the fast path; anything else the ordered checks.
         for i in 0..<count {
             let packet = packets[i].unsafelyUnwrapped
             let frame = Access.data(packet)
             let length = Access.length(packet)
             bytes &+= UInt64(truncatingIfNeeded: length)
             frames[i] = frame
+            let accepted = IPv4FastPath.acceptedLength(frame, length: length, portMAC: macInMemory,
+                                                       checksum: Access.checksumStatus(packet))
+            if accepted != 0 {
+                self.ipLength[i] = accepted
+                trim(packet, Access.self, to: accepted, from: length)
+                family[i] = 4
+                v4Addresses[v4Count] = IPv4Header.destination(UnsafeRawPointer(frame) + Ethernet.headerLength)
+                v4Count &+= 1
+                continue
+            }
             var kind: UInt8 = 0
             switch EthernetInput.classify(frame, length: length, portMAC: portMAC) {
             case .ipv4:

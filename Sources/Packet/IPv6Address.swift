@@ -112,6 +112,9 @@ public struct IPv6Address: Hashable, Comparable, Sendable, CustomStringConvertib
         return out
     }
 
+    /// fe80::/10.
+    public var isLinkLocal: Bool { high >> 54 == 0x3FA }
+
     @inlinable public static func < (a: IPv6Address, b: IPv6Address) -> Bool {
         a.high != b.high ? a.high < b.high : a.low < b.low
     }

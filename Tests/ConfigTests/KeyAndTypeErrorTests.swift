@@ -26,7 +26,7 @@ final class KeyAndTypeErrorTests: XCTestCase {
         ports: [{ name: a, device: net_null0 }]
         firewall: {}
         """, line: 2, column: 1, keyPath: "firewall",
-        message: "unknown key; expected one of \"eal\", \"mempool\", \"fib\", \"ports\", \"queue_map\", \"routes\", \"routes_file\", \"neighbors\", \"log\", \"console\", \"metrics\", \"threading\"")
+        message: "unknown key; expected one of \"eal\", \"mempool\", \"fib\", \"ports\", \"queue_map\", \"routes\", \"routes_file\", \"neighbors\", \"log\", \"console\", \"metrics\", \"icmp_errors\", \"kernel\", \"threading\"")
     }
 
     func testUnknownKeyIgnoringCase() {

@@ -200,8 +200,11 @@ MODES = ["run-to-completion", "pipeline"]
 
 
 def config_text(prefix, pcaps, mode="run-to-completion") -> str:
+    # ICMP errors off: this test checks that nothing but the forwarded packets leaves a port.
+    # test_icmp_errors.py covers the errors the drops here would cause.
     threading = pipeline_threading(rx_cores=[2], workers=[1]) if mode == "pipeline" else ""
     return small_eal(prefix) + threading + f"""\
+icmp_errors: {{enabled: false}}
 ports:
   - name: p0
     device: "net_pcap0,rx_pcap={pcaps['in_p0']},tx_pcap={pcaps['out_p0']}"

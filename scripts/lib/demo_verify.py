@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
 """Checks swiftfwd's final counters (--stats-json) after the demo lab's traffic.
 
-    demo_verify.py STATS_JSON --tx p0=N --tx p1=N
+    demo_verify.py STATS_JSON --tx p0=N --tx p1=N [--expect-drop REASON=N ...] [--icmp-errors N]
 
 Prints the counters, then one line per check; exits 0 only if every check holds:
   - each port sent exactly the packets the demo forwarded out of it (pings and UDP),
   - software and hardware (ethdev) counters agree per port,
-  - every received packet was either sent or counted under a drop reason,
-  - the only drops are the hosts' own multicast and link noise, never a forwarding failure,
+  - every received packet was either sent or counted under a drop reason (ICMP errors the
+    router sent itself are part of what was sent),
+  - the only drops are the hosts' own multicast and link noise and the expected ones (the
+    traceroute probes that expire), never a forwarding failure,
+  - the router sent exactly the expected ICMP errors,
   - no mbuf leaked.
 """
 import argparse
@@ -23,6 +26,8 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("stats")
     parser.add_argument("--tx", action="append", default=[], help="PORT=N: packets PORT must have sent")
+    parser.add_argument("--expect-drop", action="append", default=[], help="REASON=N: exactly N drops for REASON")
+    parser.add_argument("--icmp-errors", type=int, help="ICMP errors the router must have sent")
     args = parser.parse_args()
     with open(args.stats) as f:
         stats = json.load(f)
@@ -60,8 +65,14 @@ def main() -> int:
     rx = sum(p["rx_packets"] for p in ports.values())
     tx = sum(p["tx_packets"] for p in ports.values())
     dropped = sum(drops.values())
-    check(rx == tx + dropped, f"received {rx} == sent {tx} + dropped {dropped}")
-    unexpected = {k: v for k, v in drops.items() if v and k not in NOISE}
+    icmp = stats.get("icmp_errors", {}).get("sent", 0)
+    check(rx + icmp == tx + dropped, f"received {rx} + ICMP errors sent {icmp} == sent {tx} + dropped {dropped}")
+    expected = dict((k, int(v)) for k, v in (spec.split("=") for spec in args.expect_drop))
+    for reason, n in expected.items():
+        check(drops.get(reason) == n, f"{reason}: {drops.get(reason)} drops, expected {n}")
+    if args.icmp_errors is not None:
+        check(icmp == args.icmp_errors, f"ICMP errors sent {icmp}, expected {args.icmp_errors}")
+    unexpected = {k: v for k, v in drops.items() if v and k not in NOISE and k not in expected}
     check(not unexpected, f"no forwarding drops (found: {unexpected or 'none'})")
     check(mempool["leaked"] == 0, f"mempool leaked {mempool['leaked']} == 0")
 

@@ -104,6 +104,11 @@ static inline uint16_t cdpdk_tx_burst(uint16_t port, uint16_t queue, struct rte_
 }
 static inline void cdpdk_mbuf_free(struct rte_mbuf *m) { rte_pktmbuf_free(m); }
 
+static inline uint16_t cdpdk_mbuf_tailroom(const struct rte_mbuf *m) { return rte_pktmbuf_tailroom(m); }
+
+/* One mbuf from the pool, reset (data at the default headroom, length 0), or NULL. */
+static inline struct rte_mbuf *cdpdk_mbuf_alloc(struct rte_mempool *pool) { return rte_pktmbuf_alloc(pool); }
+
 /* rte_fib6_lookup_bulk takes uint8_t[][16]; Swift passes a flat byte buffer. */
 static inline int cdpdk_fib6_lookup_bulk(struct rte_fib6 *fib, uint8_t *ips, uint64_t *next_hops, int n) {
 	return rte_fib6_lookup_bulk(fib, (uint8_t (*)[RTE_FIB6_IPV6_ADDR_SIZE])ips, next_hops, n);

@@ -1,0 +1,115 @@
+import DPDK
+import Forwarding
+import Packet
+
+/// The router's addresses and MAC on one port, as an ICMP error needs them.
+public struct PortIdentity: Sendable {
+    public var mac: MACAddress
+    /// The first IPv4 address configured on the port, if any: the source of IPv4 errors.
+    public var ipv4: IPv4Address?
+    /// The first IPv6 address configured on the port, if any: the source of IPv6 errors.
+    public var ipv6: IPv6Address?
+    public init(mac: MACAddress, ipv4: IPv4Address?, ipv6: IPv6Address?) { self.mac = mac; self.ipv4 = ipv4; self.ipv6 = ipv6 }
+}
+
+/// A worker's ICMP error sender: for a packet dropped as expired, unroutable or too big, builds
+/// the error in a fresh mbuf, to go back out of the port the packet came in on.
+///
+/// Off the fast path: it runs only for dropped packets, and a token bucket (the worker's own, so
+/// no shared state) bounds its work whatever the input. The order of checks is cheapest first:
+/// is it a reason that gets an error, may this packet get one (RFC 1812 4.3.2.7 / RFC 4443
+/// 2.4(e)), is there a token, is there an mbuf.
+struct ICMPResponder {
+    let enabled: Bool
+    let pool: OpaquePointer
+    let ports: UnsafeMutableBufferPointer<PortIdentity>
+    var bucket: TokenBucket
+    /// Scratch for the single lookup that finds a too-big packet's egress MTU.
+    let lookupIPv4: UnsafeMutablePointer<UInt32>
+    let lookupIPv6: UnsafeMutablePointer<UInt8>
+    let lookupResult: UnsafeMutablePointer<UInt64>
+
+    init(enabled: Bool, rate: Int, burst: Int, pool: OpaquePointer, ports: [PortIdentity], tscHz: UInt64) {
+        self.enabled = enabled
+        self.pool = pool
+        self.ports = .allocate(capacity: ports.count)
+        _ = self.ports.initialize(from: ports)
+        bucket = TokenBucket(rate: UInt64(rate), burst: UInt64(burst), ticksPerSecond: tscHz)
+        lookupIPv4 = .allocate(capacity: 1)
+        lookupIPv6 = .allocate(capacity: 16)
+        lookupResult = .allocate(capacity: 1)
+    }
+
+    func deallocate() {
+        ports.deallocate()
+        lookupIPv4.deallocate()
+        lookupIPv6.deallocate()
+        lookupResult.deallocate()
+    }
+
+    /// The drop reasons that may get an error: a cheap test before `respond`.
+    @inline(__always)
+    static func answers(_ reason: DropReason) -> Bool {
+        reason == .ipv4TTLExpired || reason == .ipv6HopLimitExpired || reason == .noRoute || reason == .mtuExceeded
+    }
+
+    enum Outcome {
+        case none
+        case rateLimited
+        case send(MbufPointer)
+    }
+
+    /// The error to send about `packet`, dropped for `reason` after arriving on `port`.
+    mutating func respond(to packet: MbufPointer, reason: DropReason, port: Int, now: UInt64, slot: PlaneSlot) -> Outcome {
+        guard enabled else { return .none }
+        let frame = UnsafeRawPointer(Mbuf.data(packet))
+        let frameLength = Int(Mbuf.dataLength(packet))
+        guard frameLength > Ethernet.headerLength else { return .none }
+        let isIPv4 = Ethernet.etherType(frame) == Ethernet.typeIPv4
+        let header = frame + Ethernet.headerLength
+        // Every reason below is given only after stage 2 validated the header and trimmed the
+        // frame to the IP length.
+        let ipLength = frameLength - Ethernet.headerLength
+        let kind: ICMPError.Kind
+        switch reason {
+        case .ipv4TTLExpired, .ipv6HopLimitExpired: kind = .timeExceeded
+        case .noRoute: kind = .noRoute
+        case .mtuExceeded:
+            // IPv4 without DF gets no error: RFC 1812 lets a router fragment it instead. swiftfwd
+            // does not fragment (docs/architecture.md): it is counted as mtu_exceeded only.
+            if isIPv4 && UInt16(bigEndian: header.loadUnaligned(fromByteOffset: 6, as: UInt16.self)) & 0x4000 == 0 { return .none }
+            kind = .tooBig(mtu: egressMTU(header, isIPv4: isIPv4, slot: slot))
+        default: return .none
+        }
+        let identity = ports[port]
+        if isIPv4 {
+            guard identity.ipv4 != nil, ICMPError.mayReportIPv4(header, ipLength: ipLength) else { return .none }
+        } else {
+            guard identity.ipv6 != nil, ICMPError.mayReportIPv6(header, ipLength: ipLength) else { return .none }
+        }
+        guard bucket.take(now: now) else { return .rateLimited }
+        guard let reply = Mbuf.allocate(from: pool) else { return .none }
+        let out = Mbuf.data(reply)
+        let capacity = Mbuf.tailroom(reply)
+        let length = isIPv4
+            ? ICMPError.buildIPv4(kind, about: frame, ipLength: ipLength, source: identity.ipv4!, portMAC: identity.mac, into: out, capacity: capacity)
+            : ICMPError.buildIPv6(kind, about: frame, ipLength: ipLength, source: identity.ipv6!, portMAC: identity.mac, into: out, capacity: capacity)
+        guard length > 0 else { Mbuf.free(reply); return .none }
+        Mbuf.setLength(reply, UInt16(length))
+        return .send(reply)
+    }
+
+    /// The MTU of the adjacency the packet's destination leads to, looked up again (the drop
+    /// list keeps only the reason; this runs at most at the error rate).
+    func egressMTU(_ header: UnsafeRawPointer, isIPv4: Bool, slot: PlaneSlot) -> UInt32 {
+        if isIPv4 {
+            lookupIPv4.pointee = IPv4Header.destination(header)
+            slot.ipv4.lookup(lookupIPv4, lookupResult, count: 1)
+        } else {
+            UnsafeMutableRawPointer(lookupIPv6).copyMemory(from: header + IPv6Header.destinationOffset, byteCount: 16)
+            slot.ipv6.lookup(lookupIPv6, lookupResult, count: 1)
+        }
+        let index = lookupResult.pointee < UInt64(slot.adjacencyCount) ? Int(lookupResult.pointee) : 0
+        return UInt32(slot.adjacencies[index].mtu)
+    }
+}
