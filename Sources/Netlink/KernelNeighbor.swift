@@ -51,8 +51,13 @@ public struct KernelNeighbor: Hashable, Sendable, CustomStringConvertible {
         self.isRouter = isRouter
     }
 
-    /// The fast path can send to this neighbor: a usable state and an Ethernet address.
-    public var isUsable: Bool { state.isUsable && mac != nil }
+    /// The fast path can send to this neighbor: a usable state and a unicast Ethernet address.
+    /// The kernel also keeps NOARP entries for the multicast groups an interface joined
+    /// (ff02::16 -> 33:33:00:00:00:16) and for broadcast; those are not next hops.
+    public var isUsable: Bool {
+        guard state.isUsable, let mac else { return false }
+        return !mac.isGroup
+    }
 
     public var description: String {
         "\(address) lladdr \(mac?.description ?? "none") ifindex \(ifindex) \(state)"

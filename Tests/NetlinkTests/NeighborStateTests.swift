@@ -30,6 +30,12 @@ final class NeighborStateTests: XCTestCase {
         XCTAssertTrue(KernelNeighbor(address: v4("198.18.5.2"), mac: mac("02:00:00:00:00:02"), ifindex: 3, state: .stale).isUsable)
     }
 
+    /// The NOARP entries the kernel keeps for joined multicast groups are not next hops.
+    func testMulticastEntriesAreNotUsable() {
+        XCTAssertFalse(KernelNeighbor(address: v6("ff02::16"), mac: mac("33:33:00:00:00:16"), ifindex: 3, state: .noARP).isUsable)
+        XCTAssertFalse(KernelNeighbor(address: v4("198.18.5.255"), mac: mac("ff:ff:ff:ff:ff:ff"), ifindex: 3, state: .noARP).isUsable)
+    }
+
     /// An NDA_LLADDR that is not 6 bytes (InfiniBand's 20) gives no MAC rather than an error.
     func testNonEthernetLinkLayerAddress() throws {
         var bytes = hexBytes("""
