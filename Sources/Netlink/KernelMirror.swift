@@ -21,10 +21,11 @@ public final class KernelMirror {
         /// The routing table to mirror (254, main, by default).
         public var table: UInt32
         public var interfaces: InterfaceFilter
-        /// The event socket's receive buffer. A burst the consumer does not read in time must
-        /// fit: a routing daemon installing a full table sends ~1M notifications of ~100 bytes,
-        /// each costing ~700 bytes of buffer (skb overhead), so 64 MiB covers ~90k
-        /// unread notifications; more are lost and cost a resync, not correctness.
+        /// The event socket's receive buffer: what the consumer has not read yet must fit. The
+        /// kernel doubles the asked size and charges each notification its whole buffer
+        /// (measured: 832 bytes per IPv4 route, 1,280 per IPv6 route), so 64 MiB holds about
+        /// 160,000 IPv4 or 100,000 IPv6 route notifications not yet read. More are dropped,
+        /// which costs a resync, not correctness.
         public var receiveBufferBytes: Int
         /// Per reply datagram during dumps.
         public var dumpTimeoutMilliseconds: Int32
@@ -62,7 +63,8 @@ public final class KernelMirror {
     /// The receive buffer the kernel granted the event socket (SO_RCVBUF, doubled by the kernel).
     public var receiveBufferBytes: Int { events.receiveBufferBytes }
 
-    /// The first full dump: everything that passes the filters comes out as additions.
+    /// The first full dump: everything that passes the filters comes out as additions. On
+    /// failure nothing has changed and it can be called again.
     public func start() throws(NetlinkError) -> MirrorBatch {
         var batch = MirrorBatch()
         try fullDump(into: &batch)
@@ -73,14 +75,33 @@ public final class KernelMirror {
     /// Reads the notifications waiting (waiting up to `timeoutMilliseconds` for the first one;
     /// 0 does not wait), at most `maxMessages` of them, and returns what changed. Does a full
     /// dump when needed (overrun, a twin went down or away, a previous dump failed): that call
-    /// takes as long as the dump.
-    public func poll(timeoutMilliseconds: Int32 = 0, maxMessages: Int = 4096) throws(NetlinkError) -> MirrorBatch {
+    /// takes as long as the dump. Calls `start()` if it was not called.
+    ///
+    /// It does not throw: a failure (a dump that timed out, a socket error) comes in
+    /// `MirrorBatch.failure` together with the changes already made, so none is lost to the
+    /// caller; a failed dump is tried again by the next call.
+    public func poll(timeoutMilliseconds: Int32 = 0, maxMessages: Int = 4096) -> MirrorBatch {
         var batch = MirrorBatch()
-        if !started { return try start() }
-        if resyncPending { try resync(into: &batch) }
+        do {
+            if !started {
+                try fullDump(into: &batch)
+                started = true
+                return batch
+            }
+            if resyncPending { try resync(into: &batch) }
+            try readEvents(into: &batch, timeoutMilliseconds: timeoutMilliseconds, maxMessages: maxMessages)
+            if resyncPending { try resync(into: &batch) }
+        } catch {
+            statistics.failures += 1
+            batch.failure = error
+        }
+        return batch
+    }
+
+    private func readEvents(into batch: inout MirrorBatch, timeoutMilliseconds: Int32, maxMessages: Int) throws(NetlinkError) {
         var wait = timeoutMilliseconds
         var handled = 0
-        reading: while handled < maxMessages {
+        while handled < maxMessages {
             let received: NetlinkSocket.Received
             do {
                 received = try events.receive(timeoutMilliseconds: wait)
@@ -91,11 +112,10 @@ public final class KernelMirror {
             wait = 0
             switch received {
             case .nothing:
-                break reading
+                return
             case .overrun:
                 statistics.overruns += 1
                 try resync(into: &batch)
-                continue reading
             case .datagram:
                 let now = monotonicNanoseconds()
                 var messages = NetlinkMessageIterator(events.lastDatagram)
@@ -120,12 +140,10 @@ public final class KernelMirror {
                 }
             }
         }
-        if resyncPending { try resync(into: &batch) }
-        return batch
     }
 
     /// Reads everything again now and reports the difference (for a consumer that suspects
-    /// it lost track, or a console command).
+    /// it lost track, or a console command). On failure what is mirrored stays as it was.
     public func resync() throws(NetlinkError) -> MirrorBatch {
         var batch = MirrorBatch()
         try resync(into: &batch)

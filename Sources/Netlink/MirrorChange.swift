@@ -52,6 +52,9 @@ public struct MirrorBatch: Sendable {
     public var resyncs = 0
     /// Messages skipped during this call because they were malformed.
     public var malformed: [NetlinkDecodeError] = []
+    /// Why the call stopped early, if it did: the changes above were made and are valid; a
+    /// dump that failed is tried again on the next call.
+    public var failure: NetlinkError?
 
     public init() {}
 }
@@ -65,6 +68,8 @@ public struct MirrorStatistics: Sendable {
     public var overruns = 0
     /// Full dumps after the initial one, whatever the cause.
     public var resyncs = 0
+    /// Calls to `poll` that stopped on an error (see `MirrorBatch.failure`).
+    public var failures = 0
     /// Dumps the kernel flagged interrupted on every attempt (see `Dump.interrupted`).
     public var interruptedDumps = 0
     /// Routes and neighbors currently mirrored (after the table and interface filters).

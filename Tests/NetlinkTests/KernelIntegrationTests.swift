@@ -32,7 +32,7 @@ final class KernelIntegrationTests: XCTestCase {
 
     /// Polls until `done` says the changes collected so far are enough, or 10 s pass.
     private func collect(_ mirror: KernelMirror, file: StaticString = #filePath, line: UInt = #line,
-                         until done: ([MirrorChange]) -> Bool) throws -> [TimedChange] {
+                         until done: ([MirrorChange]) -> Bool) -> [TimedChange] {
         var changes: [TimedChange] = []
         let deadline = monotonicNanoseconds() + 10_000_000_000
         while !done(changes.map(\.change)) {
@@ -40,11 +40,14 @@ final class KernelIntegrationTests: XCTestCase {
                 XCTFail("timed out; changes so far: \(changes.map(\.change))", file: file, line: line)
                 break
             }
-            changes += try mirror.poll(timeoutMilliseconds: 100).changes
+            let batch = mirror.poll(timeoutMilliseconds: 100)
+            XCTAssertNil(batch.failure, file: file, line: line)
+            changes += batch.changes
         }
         // Anything that arrives just after is part of the same step.
-        changes += try mirror.poll(timeoutMilliseconds: 200).changes
-        return changes
+        let late = mirror.poll(timeoutMilliseconds: 200)
+        XCTAssertNil(late.failure, file: file, line: line)
+        return changes + late.changes
     }
 
     private func routeAndNeighborChanges(_ changes: [TimedChange]) -> Set<MirrorChange> {
@@ -143,7 +146,7 @@ final class KernelIntegrationTests: XCTestCase {
                                   nextHops: [NextHop(gateway: v6("2001:db8:5::2"), ifindex: v0)])
         let blackhole = KernelRoute(prefix: prefix("198.18.7.0/24"), type: .blackhole, protocol: .boot, nextHops: [])
         let neighbor4 = KernelNeighbor(address: v4("198.18.5.2"), mac: mac("02:00:00:00:00:02"), ifindex: v0, state: .permanent)
-        let added = try collect(mirror) { $0.count >= 6 }
+        let added = collect(mirror) { $0.count >= 6 }
         // Scope and preferred source are the kernel's choice: compare what the fast path uses.
         func essentials(_ c: MirrorChange) -> String {
             switch c {
@@ -175,7 +178,7 @@ final class KernelIntegrationTests: XCTestCase {
             delete[delete.firstIndex(of: "add")!] = "del"
             try namespace.ip(delete)
         }
-        let removed = try collect(mirror) { changes in changes.filter { $0.kind == "del" }.count >= 6 }
+        let removed = collect(mirror) { changes in changes.filter { $0.kind == "del" }.count >= 6 }
         XCTAssertEqual(Set(routeAndNeighborChanges(removed).map { essentials($0) }),
                        Set(expectedAdds.map { essentials($0) }.map { $0.replacingOccurrences(of: "add ", with: "del ") }))
         XCTAssertEqual(mirror.statistics.routes, 3)
@@ -195,14 +198,14 @@ final class KernelIntegrationTests: XCTestCase {
         XCTAssertEqual(mirror.route(for: prefix("198.18.11.0/24"))?.nextHops.count, 2)
 
         try namespace.ip(["link", "set", "v1", "down"])
-        let down = try collect(mirror) { _ in mirror.statistics.resyncs >= 1 }
+        let down = collect(mirror) { _ in mirror.statistics.resyncs >= 1 }
         XCTAssertNil(mirror.route(for: prefix("198.18.9.0/24")))
         XCTAssertNil(mirror.route(for: prefix("198.18.6.0/24")))
         XCTAssertEqual(mirror.route(for: prefix("198.18.11.0/24"))?.nextHops.map(\.ifindex), [v0], "the dead next hop is gone")
         XCTAssertTrue(down.contains { if case .routeDeleted(let r) = $0.change { return r.prefix == prefix("198.18.9.0/24") } else { return false } })
 
         try namespace.ip(["link", "set", "v1", "up"])
-        _ = try collect(mirror) { _ in mirror.statistics.resyncs >= 2 && mirror.route(for: prefix("198.18.6.0/24")) != nil }
+        _ = collect(mirror) { _ in mirror.statistics.resyncs >= 2 && mirror.route(for: prefix("198.18.6.0/24")) != nil }
         XCTAssertEqual(mirror.route(for: prefix("198.18.11.0/24"))?.nextHops.count, 2, "the next hop revived")
     }
 
@@ -218,7 +221,7 @@ final class KernelIntegrationTests: XCTestCase {
         let batch = (0..<count).map { "route add 198.19.\($0 / 256).\($0 % 256)/32 via 198.18.5.2\n" }.joined()
         try namespace.ip(["-batch", "-"], input: batch)
         let isTest: (KernelRoute) -> Bool = { IPv4Prefix("198.19.0.0/16")!.contains($0.prefix) }
-        let changes = try collect(mirror) { _ in mirror.routes.filter(isTest).count == count }
+        let changes = collect(mirror) { _ in mirror.routes.filter(isTest).count == count }
         XCTAssertGreaterThanOrEqual(mirror.statistics.overruns, 1)
         XCTAssertGreaterThanOrEqual(mirror.statistics.resyncs, 1)
         XCTAssertEqual(mirror.routes.filter(isTest).count, count)
