@@ -5,7 +5,7 @@ import Packet
 ///
 ///     let mirror = try KernelMirror(configuration: .init(interfaces: .names(["swf0", "swf1"])))
 ///     apply(try mirror.start())                     // everything there is, as additions
-///     while running { apply(try mirror.poll(timeoutMilliseconds: 100)) }
+///     while running { apply(mirror.poll(timeoutMilliseconds: 100)) }
 ///
 /// Nothing here makes threads: `poll` returns after at most its timeout, and
 /// `fileDescriptor` can join the caller's own poll/epoll set instead.

@@ -169,12 +169,14 @@ struct MirrorState {
         case .delete:
             guard let s = slot, let i = index else { return Outcome() }
             // IPv6 announces the removal of one next hop of a multipath route as a delete
-            // carrying that next hop alone; the others stay.
+            // carrying that next hop alone; the others stay. A delete naming none of the next
+            // hops we hold was already applied: it is a notification replayed over a dump
+            // taken after it (see KernelMirror), and must not remove the route.
             var remaining: [NextHop] = []
             if isIPv6 && !route.nextHops.isEmpty {
                 let gone = Set(route.nextHops.map { HopIdentity(gateway: $0.gateway, ifindex: $0.ifindex) })
                 remaining = s[i].nextHops.filter { !gone.contains(HopIdentity(gateway: $0.gateway, ifindex: $0.ifindex)) }
-                if remaining.count == s[i].nextHops.count { remaining = [] }
+                if remaining.count == s[i].nextHops.count { return Outcome() }
             }
             if remaining.isEmpty {
                 slot = s.removing(at: i)

@@ -6,8 +6,8 @@ public struct Dump<Item> {
     /// Messages skipped because they were malformed.
     public var malformed: [NetlinkDecodeError] = []
     /// The kernel flagged the dump NLM_F_DUMP_INTR on every attempt: the table changed while
-    /// it was read, so an entry may be missing or twice. Notifications sent meanwhile fix it
-    /// for a listener that was subscribed before the dump.
+    /// it was read, so an entry may be missing or twice. For a listener subscribed before the
+    /// dump, the notifications of those changes bring the changed entries up to date.
     public var interrupted = false
 }
 
@@ -131,7 +131,8 @@ public final class NetlinkClient {
     /// restarted forwarder can set its addresses again. `skipDAD` sets IFA_F_NODAD on IPv6:
     /// the address is usable at once instead of after duplicate address detection.
     public func addAddress(_ address: IPAddress, prefixLength: UInt8, ifindex: Int32, skipDAD: Bool = false) throws(NetlinkError) {
-        let flags: UInt32 = skipDAD && address.familyName == "IPv6" ? AddressAttribute.flagNoDAD : 0
+        var flags: UInt32 = 0
+        if skipDAD, case .v6 = address { flags = AddressAttribute.flagNoDAD }
         let item = KernelAddress(ifindex: ifindex, address: address, prefixLength: prefixLength, flags: flags)
         let sequence = nextSequence()
         let message = AddressCodec.encode(item, type: MessageType.newAddress,

@@ -69,6 +69,17 @@ final class MirrorStateTests: XCTestCase {
         XCTAssertEqual(state.apply(del(remaining)).changes, [.routeDeleted(remaining)])
     }
 
+    /// After a resync, notifications queued during the dump are applied over a state that may
+    /// already include them: the IPv6 removal of one next hop must not take the rest away.
+    func testIPv6PartialDeleteReplayedOverADumpIsHarmless() {
+        var state = MirrorState(table: RouteTable.main, filter: .all)
+        let remaining = route("2001:db8:99::/64", via: "2001:db8:6::2", dev: 4, metric: 1024)
+        _ = state.apply(new(remaining), fromDump: true)
+        let replayed = route("2001:db8:99::/64", via: "2001:db8:5::2", dev: 3, metric: 1024)
+        XCTAssertEqual(state.apply(del(replayed)).changes, [])
+        XCTAssertEqual(state.effectiveRoute(prefix("2001:db8:99::/64")), remaining)
+    }
+
     /// IPv4: `ip route append` adds a second route of equal metric that the kernel does not use.
     func testIPv4AppendKeepsTheFirstRoute() {
         var state = MirrorState(table: RouteTable.main, filter: .all)
