@@ -39,6 +39,9 @@ let package = Package(
         ),
         .target(name: "Packet", swiftSettings: dataPlaneSwift),
         .target(name: "Forwarding", dependencies: ["Packet"], swiftSettings: dataPlaneSwift),
+        // The kernel's routes, neighbors and links over rtnetlink: pure Swift on Glibc sockets,
+        // no DPDK (docs/architecture.md, "Kernel mirror").
+        .target(name: "Netlink", dependencies: ["Packet"]),
         .target(
             name: "Config",
             // Forwarding for the names of the punt classes the kernel section polices.
@@ -86,6 +89,8 @@ let package = Package(
         ),
         .testTarget(name: "ForwardingTests", dependencies: ["Forwarding", "Packet"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "Packet", "Forwarding"]),
+        // Codec unit tests, plus tests that run as root in a network namespace of their own.
+        .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "Packet"]),
         // Runs EAL in the test process (--no-huge --in-memory): rte_fib against the reference LPM.
         .testTarget(
             name: "DPDKTests",
