@@ -60,7 +60,7 @@ struct ICMPResponder {
     }
 
     /// The error to send about `packet`, dropped for `reason` after arriving on `port`.
-    mutating func respond(to packet: MbufPointer, reason: DropReason, port: Int, now: UInt64, slot: PlaneSlot) -> Outcome {
+    mutating func respond(to packet: MbufPointer, reason: DropReason, port: Int, now: UInt64, slot: UnsafePointer<PlaneSlot>) -> Outcome {
         guard enabled else { return .none }
         let frame = UnsafeRawPointer(Mbuf.data(packet))
         let frameLength = Int(Mbuf.dataLength(packet))
@@ -70,15 +70,18 @@ struct ICMPResponder {
         // Every reason below is given only after stage 2 validated the header and trimmed the
         // frame to the IP length.
         let ipLength = frameLength - Ethernet.headerLength
-        let kind: ICMPError.Kind
+        // Never to a group or zero source MAC: a forged one would turn the error into a
+        // broadcast on the segment.
+        let sourceMAC = MACAddress(loadingFrom: frame + 6)
+        if sourceMAC.isGroup || sourceMAC.isZero { return .none }
+        var tooBig = false
         switch reason {
-        case .ipv4TTLExpired, .ipv6HopLimitExpired: kind = .timeExceeded
-        case .noRoute: kind = .noRoute
+        case .ipv4TTLExpired, .ipv6HopLimitExpired, .noRoute: break
         case .mtuExceeded:
             // IPv4 without DF gets no error: RFC 1812 lets a router fragment it instead. swiftfwd
             // does not fragment (docs/architecture.md): it is counted as mtu_exceeded only.
             if isIPv4 && UInt16(bigEndian: header.loadUnaligned(fromByteOffset: 6, as: UInt16.self)) & 0x4000 == 0 { return .none }
-            kind = .tooBig(mtu: egressMTU(header, isIPv4: isIPv4, slot: slot))
+            tooBig = true
         default: return .none
         }
         let identity = ports[port]
@@ -87,7 +90,14 @@ struct ICMPResponder {
         } else {
             guard identity.ipv6 != nil, ICMPError.mayReportIPv6(header, ipLength: ipLength) else { return .none }
         }
+        // The token before any further work: under a flood, dropped errors cost no lookup.
         guard bucket.take(now: now) else { return .rateLimited }
+        let kind: ICMPError.Kind
+        if tooBig {
+            kind = .tooBig(mtu: egressMTU(header, isIPv4: isIPv4, slot: slot))
+        } else {
+            kind = reason == .noRoute ? .noRoute : .timeExceeded
+        }
         guard let reply = Mbuf.allocate(from: pool) else { return .none }
         let out = Mbuf.data(reply)
         let capacity = Mbuf.tailroom(reply)
@@ -100,16 +110,16 @@ struct ICMPResponder {
     }
 
     /// The MTU of the adjacency the packet's destination leads to, looked up again (the drop
-    /// list keeps only the reason; this runs at most at the error rate).
-    func egressMTU(_ header: UnsafeRawPointer, isIPv4: Bool, slot: PlaneSlot) -> UInt32 {
+    /// list keeps only the reason; this runs only for an error that got a token).
+    func egressMTU(_ header: UnsafeRawPointer, isIPv4: Bool, slot: UnsafePointer<PlaneSlot>) -> UInt32 {
         if isIPv4 {
             lookupIPv4.pointee = IPv4Header.destination(header)
-            slot.ipv4.lookup(lookupIPv4, lookupResult, count: 1)
+            slot.pointee.ipv4.lookup(lookupIPv4, lookupResult, count: 1)
         } else {
             UnsafeMutableRawPointer(lookupIPv6).copyMemory(from: header + IPv6Header.destinationOffset, byteCount: 16)
-            slot.ipv6.lookup(lookupIPv6, lookupResult, count: 1)
+            slot.pointee.ipv6.lookup(lookupIPv6, lookupResult, count: 1)
         }
-        let index = lookupResult.pointee < UInt64(slot.adjacencyCount) ? Int(lookupResult.pointee) : 0
-        return UInt32(slot.adjacencies[index].mtu)
+        let index = lookupResult.pointee < UInt64(slot.pointee.adjacencyCount) ? Int(lookupResult.pointee) : 0
+        return UInt32(slot.pointee.adjacencies[index].mtu)
     }
 }

@@ -184,7 +184,7 @@ public struct Worker {
             let reason = pipeline.dropReasons[d]
             counters.countDrop(reason)
             guard icmp.enabled && ICMPResponder.answers(reason) else { continue }
-            switch icmp.respond(to: pipeline.dropped[d].unsafelyUnwrapped, reason: reason, port: port, now: readTSC(), slot: slot.pointee) {
+            switch icmp.respond(to: pipeline.dropped[d].unsafelyUnwrapped, reason: reason, port: port, now: readTSC(), slot: slot) {
             case .send(let reply):
                 errors[errorCount] = reply
                 errorCount &+= 1

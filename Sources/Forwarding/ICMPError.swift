@@ -48,24 +48,39 @@ public enum ICMPError {
         return true
     }
 
-    /// RFC 4443 2.4(e): never about an ICMPv6 error (types below 128), to a multicast destination,
-    /// from an unspecified, loopback or multicast source, or about a non-first fragment.
+    /// RFC 4443 2.4(e): never about an ICMPv6 error (types below 128) or a redirect (137), to a
+    /// multicast destination, or from an unspecified, loopback or multicast source; and, as RFC
+    /// 1812 4.3.2.7 has it for IPv4, never about a fragment other than the first. The extension
+    /// headers are walked (hop-by-hop, routing, destination options, fragment; at most eight,
+    /// within `ipLength`) to find the upper-layer header; a chain that does not end inside the
+    /// packet gets no error.
     public static func mayReportIPv6(_ h: UnsafeRawPointer, ipLength: Int) -> Bool {
         let sourceHigh = IPv6Header.sourceHigh(h), sourceLow = IPv6Header.sourceLow(h)
         if sourceHigh == 0 && sourceLow <= 1 { return false }      // :: and ::1
         if sourceHigh >> 56 == 0xFF || IPv6Header.destinationHigh(h) >> 56 == 0xFF { return false }
-        let next = h.load(fromByteOffset: IPv6Header.nextHeaderOffset, as: UInt8.self)
-        let payload = ipLength - IPv6Header.length
-        if next == 58 {
-            guard payload >= 1 else { return false }
-            return h.load(fromByteOffset: IPv6Header.length, as: UInt8.self) >= 128
+        var next = h.load(fromByteOffset: IPv6Header.nextHeaderOffset, as: UInt8.self)
+        var offset = IPv6Header.length
+        for _ in 0..<8 {
+            switch next {
+            case 0, 43, 60:                                        // hop-by-hop, routing, destination options
+                guard offset + 8 <= ipLength else { return false }
+                next = h.load(fromByteOffset: offset, as: UInt8.self)
+                offset += (Int(h.load(fromByteOffset: offset + 1, as: UInt8.self)) + 1) * 8
+            case 44:                                               // fragment header (RFC 8200 4.5)
+                guard offset + 8 <= ipLength else { return false }
+                let fragmentOffset = UInt16(bigEndian: h.loadUnaligned(fromByteOffset: offset + 2, as: UInt16.self)) >> 3
+                guard fragmentOffset == 0 else { return false }
+                next = h.load(fromByteOffset: offset, as: UInt8.self)
+                offset += 8
+            case 58:
+                guard offset < ipLength else { return false }
+                let type = h.load(fromByteOffset: offset, as: UInt8.self)
+                return type >= 128 && type != 137
+            default:
+                return true
+            }
         }
-        if next == 44 {                                           // fragment header (RFC 8200 4.5)
-            guard payload >= 8 else { return false }
-            let offset = UInt16(bigEndian: h.loadUnaligned(fromByteOffset: IPv6Header.length + 2, as: UInt16.self)) >> 3
-            return offset == 0
-        }
-        return true
+        return false
     }
 
     // MARK: building the error

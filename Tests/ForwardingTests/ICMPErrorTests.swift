@@ -121,5 +121,19 @@ final class ICMPErrorTests: XCTestCase {
         XCTAssertFalse(may6(later), "fragment offset 1")
         var first = ipv6 { $0.nextHeader = 44; $0.payloadLength = 16 }; first[56] = 0; first[57] = 0x01
         XCTAssertTrue(may6(first), "offset 0, M set")
+        var redirect = ipv6 { $0.nextHeader = 58 }; redirect[54] = 137
+        XCTAssertFalse(may6(redirect), "a redirect")
+        // Hop-by-hop options (8 bytes) then an ICMPv6 error: still an error.
+        var hidden = ipv6 { $0.nextHeader = 0; $0.payloadLength = 16 }
+        hidden[54] = 58; hidden[55] = 0; hidden[62] = 1
+        XCTAssertFalse(may6(hidden), "an ICMPv6 error behind a hop-by-hop header")
+        hidden[62] = 128
+        XCTAssertTrue(may6(hidden), "an echo request behind a hop-by-hop header")
+        var laterBehind = ipv6 { $0.nextHeader = 60; $0.payloadLength = 24 }
+        laterBehind[54] = 44; laterBehind[55] = 0; laterBehind[62] = 17; laterBehind[64] = 0; laterBehind[65] = 0x08
+        XCTAssertFalse(may6(laterBehind), "a later fragment behind destination options")
+        var cut = ipv6 { $0.nextHeader = 0; $0.payloadLength = 4 }
+        cut[54] = 58
+        XCTAssertFalse(may6(cut), "a chain that runs out of packet")
     }
 }

@@ -2,7 +2,7 @@
 
 The input on p0 holds packets that must get an error (TTL/hop limit 1, no route, too big with
 DF / IPv6), packets that must not (errors about ICMP errors, to multicast, later fragments,
-IPv4 too big without DF), and one forwarded packet. The test reads p0's output pcap: exactly
+IPv4 too big without DF, a forged broadcast source MAC), and one forwarded packet. The test reads p0's output pcap: exactly
 one error per packet that deserves one, each checked field by field (addresses, type, code,
 MTU, checksums, the quote), and nothing else. A second run with a burst of 1 and a low rate
 shows the rate limit holding errors back and counting them.
@@ -77,6 +77,8 @@ def build_cases():
         ("ipv4 no route, later fragment", v4("198.18.99.2", udp(8), flags_frag=0x0010), None),
         ("ipv6 ttl 1 about an ICMPv6 error", v6("2001:db8:4::14", bytes([1, 0, 0, 0, 0, 0, 0, 0]) + b"x" * 40,
                                                 hop_limit=1, next_header=58), None),
+        ("ipv4 ttl 1 from a broadcast source MAC", P.ethernet(P0_MAC, "ff:ff:ff:ff:ff:ff", P.ETH_IPV4,
+                                                             P.ipv4(H1, "198.18.4.16", udp(10), ttl=1)), None),
         ("ipv4 forwarded", v4("198.18.4.15", udp(9)), None),
     ]
 
@@ -149,7 +151,7 @@ def test_one_error_per_packet_that_deserves_one(errors_run):
 def test_drops_still_counted(errors_run):
     _, _, _, stats = errors_run
     drops = stats["drops"]
-    assert drops["ipv4_ttl_expired"] == 2 and drops["ipv6_hop_limit_expired"] == 2
+    assert drops["ipv4_ttl_expired"] == 3 and drops["ipv6_hop_limit_expired"] == 2
     assert drops["no_route"] == 3
     assert drops["mtu_exceeded"] == 3
 
