@@ -66,9 +66,12 @@ public enum PuntClass: Int, CaseIterable, Sendable {
             let left = available - IPv6Header.length
             if next == 58 {
                 guard left >= 1 else { return fallback }
-                // 133 RS, 134 RA, 135 NS, 136 NA, 137 redirect (RFC 4861).
+                // 133 RS, 134 RA, 135 NS, 136 NA, 137 redirect (RFC 4861), and only with hop
+                // limit 255: the kernel discards anything else (RFC 4861 7.1.1), so an off-link
+                // sender could otherwise use up the ND budget of the real neighbors.
                 let type = transport.load(as: UInt8.self)
-                return (133...137).contains(type) ? .neighborDiscovery : fallback
+                let onLink = IPv6Header.hopLimit(ip) == 255
+                return (133...137).contains(type) && onLink ? .neighborDiscovery : fallback
             }
             return classifyTransport(next, transport, available: left, fallback: fallback)
         default:

@@ -19,10 +19,13 @@ final class PuntClassTests: XCTestCase {
     func testNeighborDiscovery() {
         XCTAssertEqual(classOf(ethernet(type: Ethernet.typeARP, payloadLength: 28), local: false), .neighborDiscovery)
         for type: UInt8 in [133, 134, 135, 136, 137] {
-            var frame = ipv6 { $0.nextHeader = 58; $0.destination = "ff02::1:ff00:1" }
+            var frame = ipv6 { $0.nextHeader = 58; $0.hopLimit = 255; $0.destination = "ff02::1:ff00:1" }
             frame[54] = type
             XCTAssertEqual(classOf(frame, local: false), .neighborDiscovery, "ICMPv6 type \(type)")
         }
+        var offLink = ipv6 { $0.nextHeader = 58; $0.hopLimit = 64; $0.destination = "2001:db8::1" }
+        offLink[54] = 135
+        XCTAssertEqual(classOf(offLink), .local, "a solicitation with hop limit under 255 is not ND (RFC 4861 7.1.1)")
         var echo = ipv6 { $0.nextHeader = 58; $0.destination = "2001:db8::1" }
         echo[54] = 128
         XCTAssertEqual(classOf(echo), .local, "an echo request to the router is local traffic")

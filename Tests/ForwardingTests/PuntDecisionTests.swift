@@ -14,7 +14,7 @@ final class PuntDecisionTests: XCTestCase {
                        .neighborDiscovery, "ARP request")
         XCTAssertEqual(decide(.unsupportedEthertype, ethernet(type: Ethernet.typeARP, payloadLength: 28)),
                        .neighborDiscovery, "ARP reply to our MAC")
-        var ns = ipv6 { $0.nextHeader = 58; $0.destination = "ff02::1:ff00:1"; $0.destinationMAC = MACAddress("33:33:ff:00:00:01")! }
+        var ns = ipv6 { $0.nextHeader = 58; $0.hopLimit = 255; $0.destination = "ff02::1:ff00:1"; $0.destinationMAC = MACAddress("33:33:ff:00:00:01")! }
         ns[54] = 135
         XCTAssertEqual(decide(.ethMulticast, ns), .neighborDiscovery, "neighbor solicitation")
         XCTAssertEqual(decide(.ethMulticast, ipv6 { $0.nextHeader = 89; $0.destination = "ff02::5" }), .routingProtocol, "OSPFv3")
