@@ -147,6 +147,9 @@ final class ConsoleSession: ChannelInboundHandler {
         while mode != .closed, let event = parser.next() {
             handle(event)
         }
+        // Every line of this read is queued before any runs, so lines sent back to back reach
+        // `drainQueue` together and table changes among them go to the backend as one batch.
+        drainQueue()
         if queue.count > Self.queueHighWater { pauseReading(true) }
     }
 
@@ -176,16 +179,11 @@ final class ConsoleSession: ChannelInboundHandler {
                 stopMonitor()
                 return
             }
-            if busy || !queue.isEmpty || context?.channel.isWritable == false {
-                guard queue.count < Self.queueLimit else {
-                    droppedLines += 1
-                    return
-                }
-                queue.append(event)
-                drainQueue()
-            } else {
-                run(event)
+            guard queue.count < Self.queueLimit else {
+                droppedLines += 1
+                return
             }
+            queue.append(event)
         }
     }
 
@@ -196,6 +194,7 @@ final class ConsoleSession: ChannelInboundHandler {
         draining = true
         defer { draining = false }
         while !busy, mode == .command || isPasswordMode, !queue.isEmpty, context?.channel.isWritable == true {
+            if mode == .command, runChangeBatch() { continue }
             run(queue.removeFirst())
         }
         if droppedLines > 0, queue.isEmpty, !busy {
@@ -355,6 +354,8 @@ final class ConsoleSession: ChannelInboundHandler {
             change("neighbor \(address) \(mac) dev \(port) added", json: json) { try backend.addNeighbor(address, mac: mac, port: port) }
         case .deleteNeighbor(let address):
             change("neighbor \(address) deleted", json: json) { try backend.deleteNeighbor(address) }
+        case .loadRoutes(let path):
+            loadRoutes(path, json: json)
         }
     }
 
@@ -385,6 +386,85 @@ final class ConsoleSession: ChannelInboundHandler {
                 try work()
                 logger.info("console: \(done) (session from \(name))")
                 return .text(json ? JSON.text(["ok": true, "message": done]) : done + "\n")
+            } catch {
+                return .text(Self.errorText(error, json: json))
+            }
+        }
+    }
+
+    // MARK: Changes in bulk (ConsoleChanges.swift)
+
+    /// The most changes sent to the backend as one batch: a whole queue.
+    static let maxBatch = queueLimit
+
+    /// Sends the table-change lines at the head of the queue to the backend as one batch: one
+    /// update, one RCU grace period, for all of them. The answers are what the lines would have
+    /// got one by one, prompts included. Returns false, leaving the queue alone, when the
+    /// backend cannot batch or fewer than two such lines are waiting.
+    private func runChangeBatch() -> Bool {
+        guard let batching = core.backend as? any BatchingConsoleBackend, let context, queue.count > 1 else { return false }
+        var changes: [ConsoleChange] = []
+        var wantsJSON: [Bool] = []
+        let ports = portNames
+        for event in queue {
+            guard changes.count < Self.maxBatch, case .line(let bytes) = event,
+                  case .success(let parsed) = CommandParser.parse(String(decoding: bytes, as: UTF8.self), ports: ports),
+                  let change = parsed.command.change else { break }
+            changes.append(change)
+            wantsJSON.append(parsed.json)
+        }
+        guard changes.count > 1 else { return false }
+        queue.removeFirst(changes.count)
+        let batch = changes
+        let json = wantsJSON
+        busy = true
+        let name = peer
+        let logger = core.logger
+        core.runner.run(on: context.eventLoop) { () -> [String] in
+            let results = batching.apply(batch)
+            let refused = results.lazy.filter { $0 != nil }.count
+            logger.info("console: \(batch.count) batch as one update (session from \(name)): \(batch.count - refused) applied, \(refused) refused")
+            return zip(batch.indices, results).map { index, error in
+                if let error { return Self.errorText(error, json: json[index]) }
+                let done = batch[index].done
+                return json[index] ? JSON.text(["ok": true, "message": done]) : done + "\n"
+            }
+        }.whenSuccess { [weak self] answers in
+            guard let self, self.mode != .closed else { return }
+            self.answer(pieces: Self.joined(answers, separator: Self.prompt))
+        }
+        return true
+    }
+
+    /// The answers with a prompt between each two, in pieces of a few dozen answers (one write
+    /// each, rather than one per answer).
+    static func joined(_ answers: [String], separator: String) -> AnyIterator<String> {
+        var next = 0
+        return AnyIterator {
+            guard next < answers.count else { return nil }
+            let end = min(answers.count, next + 64)
+            var piece = ""
+            for index in next..<end {
+                piece += answers[index]
+                if index < answers.count - 1 { piece += separator }
+            }
+            next = end
+            return piece
+        }
+    }
+
+    private func loadRoutes(_ path: String, json: Bool) {
+        guard let batching = core.backend as? any BatchingConsoleBackend else {
+            answer(Self.errorText(ConsoleError("route load is not available with this forwarder"), json: json))
+            return
+        }
+        let name = peer
+        let logger = core.logger
+        offload {
+            do {
+                let report = try batching.loadRoutes(path: path)
+                logger.info("console: route load \(path): \(report.applied) of \(report.changes) changes applied, \(report.refused) refused, in \(report.updates) updates (session from \(name))")
+                return .text(Views.routeLoad(report, json: json))
             } catch {
                 return .text(Self.errorText(error, json: json))
             }
