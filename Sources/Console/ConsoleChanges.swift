@@ -67,9 +67,12 @@ public struct RouteLoadReport: Sendable {
     public var applySeconds: Double
     public var ipv4Routes: Int
     public var ipv6Routes: Int
+    /// tbl8 groups reserved of those in the pools, per family: how close the tables are to full.
+    public var tbl8: (ipv4: Int, ipv4Groups: Int, ipv6: Int, ipv6Groups: Int)?
 
     public init(path: String, changes: Int, applied: Int, refused: Int, refusals: [String], updates: Int,
-                parseSeconds: Double, applySeconds: Double, ipv4Routes: Int, ipv6Routes: Int) {
+                parseSeconds: Double, applySeconds: Double, ipv4Routes: Int, ipv6Routes: Int,
+                tbl8: (ipv4: Int, ipv4Groups: Int, ipv6: Int, ipv6Groups: Int)? = nil) {
         self.path = path
         self.changes = changes
         self.applied = applied
@@ -80,6 +83,7 @@ public struct RouteLoadReport: Sendable {
         self.applySeconds = applySeconds
         self.ipv4Routes = ipv4Routes
         self.ipv6Routes = ipv6Routes
+        self.tbl8 = tbl8
     }
 }
 
@@ -99,19 +103,25 @@ extension Views {
     static func routeLoad(_ r: RouteLoadReport, json: Bool) -> String {
         let rate = r.applySeconds > 0 ? Double(r.applied + r.refused) / r.applySeconds : 0
         if json {
-            return JSON.text([
+            var object: [String: Any] = [
                 "ok": r.refused == 0, "file": r.path, "changes": r.changes, "applied": r.applied, "refused": r.refused,
                 "refusals": r.refusals, "updates": r.updates, "parse_seconds": JSON.number(r.parseSeconds),
                 "apply_seconds": JSON.number(r.applySeconds), "changes_per_second": JSON.number(rate, digits: 0),
                 "ipv4_routes": r.ipv4Routes, "ipv6_routes": r.ipv6Routes,
-            ] as [String: Any])
+            ]
+            if let t = r.tbl8 {
+                object["tbl8_groups"] = ["ipv4_reserved": t.ipv4, "ipv4_total": t.ipv4Groups, "ipv6_reserved": t.ipv6, "ipv6_total": t.ipv6Groups]
+            }
+            return JSON.text(object)
         }
         var out = "route load \(r.path): \(r.applied) of \(r.changes) changes applied"
         if r.refused > 0 { out += ", \(r.refused) refused" }
         out += String(format: " in %.2f s (%.0f changes/s, %d updates; file read in %.2f s)\n", r.applySeconds, rate, r.updates, r.parseSeconds)
         for refusal in r.refusals { out += "  \(refusal)\n" }
         if r.refused > r.refusals.count { out += "  ... and \(r.refused - r.refusals.count) more refused\n" }
-        out += "routes now: \(r.ipv4Routes) IPv4, \(r.ipv6Routes) IPv6\n"
+        out += "routes now: \(r.ipv4Routes) IPv4, \(r.ipv6Routes) IPv6"
+        if let t = r.tbl8 { out += "; tbl8 groups reserved: IPv4 \(t.ipv4) of \(t.ipv4Groups), IPv6 \(t.ipv6) of \(t.ipv6Groups)" }
+        out += "\n"
         return out
     }
 }

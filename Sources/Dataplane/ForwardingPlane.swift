@@ -43,6 +43,8 @@ public final class ForwardingPlane: @unchecked Sendable {
     var brokenSlot: Int?
     /// A copy whose rte_fib tables were freed by a rebuild that then failed.
     var released = [false, false]
+    /// When a broken copy may be rebuilt again (DispatchTime nanoseconds).
+    var nextRebuild: UInt64 = 0
     /// Counters for the console and the benchmark, read under `lock` (`statistics`).
     var stats = PlaneStatistics()
 
@@ -124,6 +126,15 @@ public final class ForwardingPlane: @unchecked Sendable {
         withTable { $0 }
     }
 
+    /// tbl8 groups reserved and in the pools, from the copy workers read.
+    public var room: TableRoom {
+        lock.lock()
+        defer { lock.unlock() }
+        let slot = slots[Int(SharedMemory.loadAcquire(active))]
+        let v4 = slot.ipv4.tbl8Groups, v6 = slot.ipv6.tbl8Groups
+        return TableRoom(ipv4Reserved: v4.reserved, ipv4Groups: v4.total, ipv6Reserved: v6.reserved, ipv6Groups: v6.total)
+    }
+
     public var statistics: PlaneStatistics {
         lock.lock()
         defer { lock.unlock() }
@@ -142,41 +153,50 @@ public final class ForwardingPlane: @unchecked Sendable {
         let standby = 1 - current
         if brokenSlot == standby {
             do {
+                // A rebuild that failed is not tried again for a while: it takes seconds with
+                // a full table and fails the same way until routes are freed.
+                guard started >= nextRebuild else { throw RebuildPending() }
+                nextRebuild = started + 10_000_000_000
                 try rebuild(standby)
             } catch {
                 let message = "the standby copy of the forwarding tables could not be rebuilt (\(error)); no change is accepted"
                 return TableBatchResult(count: batch.count, refused: (0..<batch.count).map { .init(index: $0, message: message) },
-                                        fibChanges: [], adjacenciesChanged: false)
+                                        writes: [], adjacenciesChanged: false)
             }
         }
         var writer = SlotWriter(slot: slots + standby)
         let result = table.applyBatch(batch, writingTo: &writer)
         stats.changes += result.applied
         stats.refused += result.refused.count
-        guard !result.fibChanges.isEmpty || result.adjacenciesChanged else { return result }
+        // Refused writes are published and replayed too: a write rte_fib refuses may still
+        // change its bookkeeping, and the two copies must go through the same steps.
+        guard !result.writes.isEmpty || result.adjacenciesChanged else { return result }
         if result.adjacenciesChanged { setAdjacencies(of: standby) }
         SharedMemory.storeRelease(active, UInt32(standby))
         let published = DispatchTime.now().uptimeNanoseconds
         qsbr.synchronize()
         let grace = DispatchTime.now().uptimeNanoseconds - published
-        // The old copy held what the standby held before the batch, and the replay only ever
-        // holds a subset of what the standby holds now (deletes first), so it fits. Should it
-        // not, the copy is rebuilt from the table before it is published again.
+        // The old copy held what the standby held before the batch; the same writes in the
+        // same order leave it alike (ForwardingTable.applyBatch says why not the net effect).
+        // Should an outcome still differ, the copy is rebuilt from the table before it is
+        // published again.
         var old = SlotWriter(slot: slots + current)
-        do {
-            for change in result.fibChanges { try old.write(change.prefix, nextHop: change.nextHop) }
-        } catch {
+        if !ForwardingTable.replay(result.writes, into: &old) {
             brokenSlot = current
             stats.replayFailures += 1
         }
         if result.adjacenciesChanged { setAdjacencies(of: current) }
         stats.publishes += 1
-        stats.fibWrites += result.fibChanges.count
+        stats.fibWrites += result.writes.count
         stats.graceNanos += grace
         stats.maxGraceNanos = max(stats.maxGraceNanos, grace)
         stats.batchNanos += DispatchTime.now().uptimeNanoseconds - started
         stats.largestBatch = max(stats.largestBatch, result.count)
         return result
+    }
+
+    struct RebuildPending: Error, CustomStringConvertible {
+        var description: String { "the last attempt failed less than 10 s ago" }
     }
 
     /// Frees a copy no worker reads and builds it again from the table.

@@ -7,6 +7,23 @@ public protocol FIBWriter {
     mutating func write(_ prefix: IPPrefix, nextHop: UInt32?) throws
 }
 
+/// One write a batch made to the standby copy, and whether the copy took it.
+public struct FIBWrite: Sendable, Equatable {
+    public var prefix: IPPrefix
+    /// nil deletes the prefix.
+    public var nextHop: UInt32?
+    /// What the copy held before, to put back a write that the other copy should not have taken.
+    public var previous: UInt32?
+    public var succeeded: Bool
+
+    public init(prefix: IPPrefix, nextHop: UInt32?, previous: UInt32?, succeeded: Bool) {
+        self.prefix = prefix
+        self.nextHop = nextHop
+        self.previous = previous
+        self.succeeded = succeeded
+    }
+}
+
 /// What a batch did.
 public struct TableBatchResult: Sendable {
     public struct Refusal: Sendable, Equatable {
@@ -24,19 +41,18 @@ public struct TableBatchResult: Sendable {
     public var count: Int
     /// The changes refused, in batch order; every other change was applied.
     public var refused: [Refusal]
-    /// The batch's net effect on the FIB, one entry per prefix whose next hop differs from
-    /// before the batch, deletes first: what the other table copy needs to catch up (see
-    /// `ForwardingTable.applyBatch`).
-    public var fibChanges: [ForwardingTable.FIBChange]
+    /// Every write made to the standby copy, in order, refused ones and undoing ones included:
+    /// the other copy gets the same writes in the same order (see `ForwardingTable.applyBatch`).
+    public var writes: [FIBWrite]
     /// True when the adjacency table must be copied to the data plane again.
     public var adjacenciesChanged: Bool
 
     public var applied: Int { count - refused.count }
 
-    public init(count: Int, refused: [Refusal], fibChanges: [ForwardingTable.FIBChange], adjacenciesChanged: Bool) {
+    public init(count: Int, refused: [Refusal], writes: [FIBWrite], adjacenciesChanged: Bool) {
         self.count = count
         self.refused = refused
-        self.fibChanges = fibChanges
+        self.writes = writes
         self.adjacenciesChanged = adjacenciesChanged
     }
 }
@@ -47,15 +63,18 @@ extension ForwardingTable {
     /// FIB writes `fib` refuses, is undone in both and reported; the others stay. Each change
     /// sees the ones before it, as if they had been typed one after the other.
     ///
-    /// The result's `fibChanges` bring a copy that held the table as it was before the batch to
-    /// the table as it is after it. Deletes come first, then additions and replacements, so
-    /// every intermediate state of that copy holds a subset of the final prefixes, which the
-    /// standby copy (same size) just held: the replay cannot run out of room where the batch
-    /// did not.
+    /// The result's `writes` are every write `fib` was given, in order. The other copy, which
+    /// held what `fib` held before the batch, is brought up to date with the same writes in the
+    /// same order rather than with the batch's net effect: rte_fib's room is not a function of
+    /// the prefixes it holds alone (rte_fib6 reserves tbl8 groups per prefix, depending on
+    /// which prefixes were there when it was added and when it was deleted), so only the same
+    /// sequence of writes is sure to leave the two copies alike and to succeed where it
+    /// succeeded before.
     public mutating func applyBatch<Changes: Collection, W: FIBWriter>(_ batch: Changes, writingTo fib: inout W) -> TableBatchResult
     where Changes.Element == TableChange {
         var refused: [TableBatchResult.Refusal] = []
-        var net: [IPPrefix: FIBChange] = [:]
+        var log: [FIBWrite] = []
+        log.reserveCapacity(batch.count)
         var adjacenciesTouched = false
         for (index, change) in batch.enumerated() {
             beginChange()
@@ -71,38 +90,46 @@ extension ForwardingTable {
             var written = 0
             do {
                 for write in writes {
-                    try fib.write(write.prefix, nextHop: write.nextHop)
+                    do {
+                        try fib.write(write.prefix, nextHop: write.nextHop)
+                    } catch {
+                        log.append(FIBWrite(prefix: write.prefix, nextHop: write.nextHop, previous: write.previous, succeeded: false))
+                        throw error
+                    }
+                    log.append(FIBWrite(prefix: write.prefix, nextHop: write.nextHop, previous: write.previous, succeeded: true))
                     written += 1
                 }
             } catch {
                 // Back to what the copy held; these writes restore entries just written, so
                 // they need no room that was not there a moment ago.
-                for write in writes[..<written].reversed() { try? fib.write(write.prefix, nextHop: write.previous) }
+                for write in writes[..<written].reversed() {
+                    let restored = (try? fib.write(write.prefix, nextHop: write.previous)) != nil
+                    log.append(FIBWrite(prefix: write.prefix, nextHop: write.previous, previous: write.nextHop, succeeded: restored))
+                }
                 rollbackChange()
                 refused.append(.init(index: index, message: "the forwarding table refused \(Self.describe(writes[written])): \(error)"))
                 continue
             }
             commitChange()
             adjacenciesTouched = adjacenciesTouched || touched
-            for write in writes { Self.merge(write, into: &net) }
         }
-        var deletes: [FIBChange] = []
-        var others: [FIBChange] = []
-        for change in net.values {
-            if change.nextHop == nil { deletes.append(change) } else { others.append(change) }
-        }
-        return TableBatchResult(count: batch.count, refused: refused, fibChanges: deletes + others,
-                                adjacenciesChanged: adjacenciesTouched)
+        return TableBatchResult(count: batch.count, refused: refused, writes: log, adjacenciesChanged: adjacenciesTouched)
     }
 
-    /// Folds one more write to a prefix into the batch's net change for it.
-    static func merge(_ write: FIBChange, into net: inout [IPPrefix: FIBChange]) {
-        guard var existing = net[write.prefix] else {
-            net[write.prefix] = write
-            return
+    /// Gives another copy the writes a batch gave the standby one, in the same order, expecting
+    /// the same outcome for each. Returns false, having done them all, if any outcome differed:
+    /// the copy no longer matches the table and must be rebuilt. A write the copy took where
+    /// the standby had refused it is put back first.
+    public static func replay<W: FIBWriter>(_ writes: [FIBWrite], into fib: inout W) -> Bool {
+        var same = true
+        for write in writes {
+            let took = (try? fib.write(write.prefix, nextHop: write.nextHop)) != nil
+            if took != write.succeeded {
+                same = false
+                if took { try? fib.write(write.prefix, nextHop: write.previous) }
+            }
         }
-        existing.nextHop = write.nextHop
-        net[write.prefix] = existing.nextHop == existing.previous ? nil : existing
+        return same
     }
 
     static func message(_ error: Error) -> String {

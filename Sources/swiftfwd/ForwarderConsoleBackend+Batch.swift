@@ -78,9 +78,11 @@ extension ForwarderConsoleBackend: BatchingConsoleBackend {
         }
         let finished = DispatchTime.now().uptimeNanoseconds
         let counts = plane.withTable { $0.routeCount }
+        let room = plane.room
         return RouteLoadReport(path: path, changes: parsed.changes.count, applied: parsed.changes.count - refused, refused: refused,
                                refusals: refusals, updates: plane.statistics.publishes - publishesBefore,
                                parseSeconds: Double(readDone - started) / 1e9, applySeconds: Double(finished - readDone) / 1e9,
-                               ipv4Routes: counts.ipv4, ipv6Routes: counts.ipv6)
+                               ipv4Routes: counts.ipv4, ipv6Routes: counts.ipv6,
+                               tbl8: (room.ipv4Reserved, room.ipv4Groups, room.ipv6Reserved, room.ipv6Groups))
     }
 }
