@@ -6,9 +6,10 @@ import Packet
 /// One telnet session: password, command loop, `monitor`, and the limits that keep a client
 /// from costing more than a bounded amount of memory and time.
 ///
-/// Everything here runs on the channel's event loop. Bounds: the parser stores at most one
-/// line (`maxLineBytes`); lines typed while a command runs wait in `queue`, and past
-/// `queueHighWater` the socket is no longer read (TCP pushes back on the client); output is
+/// Everything here runs on the channel's event loop. Bounds: a line is at most `maxLineBytes`;
+/// lines typed while a command runs wait in `queue` (at most `queueLimit`, the rest unparsed in
+/// the parser), and past `queueHighWater` the socket is no longer read (TCP pushes back on the
+/// client); output is
 /// produced only while the channel is writable (NIO's write buffer water marks), so a client
 /// that does not read holds at most one water mark plus one piece of output, and is closed
 /// after `outputStallTimeout`.
@@ -26,8 +27,7 @@ final class ConsoleSession: ChannelInboundHandler {
     static let prompt = "swiftfwd> "
     /// Lines waiting while a command runs before the socket stops being read.
     static let queueHighWater = 64
-    /// Lines kept at most; a client that sends more while we wait is not read meanwhile, so
-    /// this is reached only within one read (at most 64 KiB of input).
+    /// Lines queued at most; more wait unparsed in the parser (see `pullInput`).
     static let queueLimit = 4096
 
     private let core: ConsoleCore
@@ -37,7 +37,6 @@ final class ConsoleSession: ChannelInboundHandler {
     /// A command is producing or writing its answer; input waits in `queue`.
     private var busy = false
     private var queue: [TelnetEvent] = []
-    private var droppedLines = 0
     private var draining = false
     private var output: AnyIterator<String>?
     private var closeAfterOutput = false
@@ -144,13 +143,20 @@ final class ConsoleSession: ChannelInboundHandler {
     // MARK: Input
 
     private func processInput() {
-        while mode != .closed, let event = parser.next() {
-            handle(event)
-        }
         // Every line of this read is queued before any runs, so lines sent back to back reach
         // `drainQueue` together and table changes among them go to the backend as one batch.
+        pullInput()
         drainQueue()
-        if queue.count > Self.queueHighWater { pauseReading(true) }
+    }
+
+    /// Turns the bytes read into events while the queue has room. What does not fit stays in
+    /// the parser, unread, and the socket is not read meanwhile (`drainQueue`), so a client
+    /// sending faster than its commands run is slowed down by TCP, not cut off: what waits in
+    /// the parser is at most what the event loop read before reading stopped.
+    private func pullInput() {
+        while mode != .closed, queue.count < Self.queueLimit, let event = parser.next() {
+            handle(event)
+        }
     }
 
     private func handle(_ event: TelnetEvent) {
@@ -179,10 +185,6 @@ final class ConsoleSession: ChannelInboundHandler {
                 stopMonitor()
                 return
             }
-            guard queue.count < Self.queueLimit else {
-                droppedLines += 1
-                return
-            }
             queue.append(event)
         }
     }
@@ -193,17 +195,17 @@ final class ConsoleSession: ChannelInboundHandler {
         guard !draining else { return }
         draining = true
         defer { draining = false }
-        while !busy, mode == .command || isPasswordMode, !queue.isEmpty, context?.channel.isWritable == true {
+        while true {
+            if queue.count < Self.queueLimit / 2, parser.pendingBytes > 0 { pullInput() }
+            guard !busy, mode == .command || isPasswordMode, !queue.isEmpty, context?.channel.isWritable == true else { break }
             if mode == .command, runChangeBatch() { continue }
             run(queue.removeFirst())
         }
-        if droppedLines > 0, queue.isEmpty, !busy {
-            let n = droppedLines
-            droppedLines = 0
-            write("error: \(n) lines typed while a command ran were discarded\n" + Self.prompt)
-            flush()
+        if queue.count > Self.queueHighWater || parser.pendingBytes > 0 {
+            pauseReading(true)
+        } else if queue.count <= Self.queueHighWater / 2 {
+            pauseReading(false)
         }
-        if queue.count <= Self.queueHighWater / 2 { pauseReading(false) }
     }
 
     private var isPasswordMode: Bool {

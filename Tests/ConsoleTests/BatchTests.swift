@@ -114,6 +114,21 @@ final class BatchTests: XCTestCase {
         XCTAssertEqual(batched.backend.changes, ["add 198.18.17.0/24 dev p0", "del 198.18.17.0/24"])
     }
 
+    /// More lines than the queue holds, in one read: none is lost, they wait in the parser and
+    /// go in batches of at most a queue's worth.
+    func testAFloodOfChangesIsAppliedWholeInBatches() throws {
+        let (batched, _, batching) = try sessions()
+        _ = try batched.read()
+        let count = 10_000
+        try batched.send((0..<count).map { "route add 198.18.\($0 % 250).0/24 dev p\($0 % 2)\r\n" }.joined())
+        let answer = try batched.read()
+        XCTAssertEqual(answer.components(separatedBy: "swiftfwd> ").count - 1, count)
+        XCTAssertFalse(answer.contains("error"), String(answer.prefix(300)))
+        XCTAssertEqual(batching.batches.map(\.count).reduce(0, +), count)
+        XCTAssertLessThanOrEqual(batching.batches.map(\.count).max() ?? 0, 4096)
+        XCTAssertEqual(batched.backend.changes.count, count)
+    }
+
     func testAOneLineChangeIsNoBatch() throws {
         let (batched, _, batching) = try sessions()
         XCTAssertEqual(try batched.run("route add 198.18.16.0/24 via 198.18.1.2"), "route 198.18.16.0/24 via 198.18.1.2 added\n")
