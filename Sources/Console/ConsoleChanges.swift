@@ -69,10 +69,12 @@ public struct RouteLoadReport: Sendable {
     public var ipv6Routes: Int
     /// tbl8 groups reserved of those in the pools, per family: how close the tables are to full.
     public var tbl8: (ipv4: Int, ipv4Groups: Int, ipv6: Int, ipv6Groups: Int)?
+    /// CPU time the control thread spent applying, grace periods left out.
+    public var cpuSeconds: Double?
 
     public init(path: String, changes: Int, applied: Int, refused: Int, refusals: [String], updates: Int,
                 parseSeconds: Double, applySeconds: Double, ipv4Routes: Int, ipv6Routes: Int,
-                tbl8: (ipv4: Int, ipv4Groups: Int, ipv6: Int, ipv6Groups: Int)? = nil) {
+                tbl8: (ipv4: Int, ipv4Groups: Int, ipv6: Int, ipv6Groups: Int)? = nil, cpuSeconds: Double? = nil) {
         self.path = path
         self.changes = changes
         self.applied = applied
@@ -84,6 +86,7 @@ public struct RouteLoadReport: Sendable {
         self.ipv4Routes = ipv4Routes
         self.ipv6Routes = ipv6Routes
         self.tbl8 = tbl8
+        self.cpuSeconds = cpuSeconds
     }
 }
 
@@ -109,6 +112,7 @@ extension Views {
                 "apply_seconds": JSON.number(r.applySeconds), "changes_per_second": JSON.number(rate, digits: 0),
                 "ipv4_routes": r.ipv4Routes, "ipv6_routes": r.ipv6Routes,
             ]
+            if let cpu = r.cpuSeconds { object["cpu_seconds"] = JSON.number(cpu) }
             if let t = r.tbl8 {
                 object["tbl8_groups"] = ["ipv4_reserved": t.ipv4, "ipv4_total": t.ipv4Groups, "ipv6_reserved": t.ipv6, "ipv6_total": t.ipv6Groups]
             }
@@ -117,6 +121,9 @@ extension Views {
         var out = "route load \(r.path): \(r.applied) of \(r.changes) changes applied"
         if r.refused > 0 { out += ", \(r.refused) refused" }
         out += String(format: " in %.2f s (%.0f changes/s, %d updates; file read in %.2f s)\n", r.applySeconds, rate, r.updates, r.parseSeconds)
+        if let cpu = r.cpuSeconds, cpu > 0 {
+            out += String(format: "control thread CPU %.2f s besides grace periods: %.0f changes per CPU second\n", cpu, Double(r.applied + r.refused) / cpu)
+        }
         for refusal in r.refusals { out += "  \(refusal)\n" }
         if r.refused > r.refusals.count { out += "  ... and \(r.refused - r.refusals.count) more refused\n" }
         out += "routes now: \(r.ipv4Routes) IPv4, \(r.ipv6Routes) IPv6"

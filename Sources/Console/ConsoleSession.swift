@@ -407,10 +407,15 @@ final class ConsoleSession: ChannelInboundHandler {
         guard let batching = core.backend as? any BatchingConsoleBackend, let context, queue.count > 1 else { return false }
         var changes: [ConsoleChange] = []
         var wantsJSON: [Bool] = []
-        let ports = portNames
+        lazy var ports = portNames
         for event in queue {
-            guard changes.count < Self.maxBatch, case .line(let bytes) = event,
-                  case .success(let parsed) = CommandParser.parse(String(decoding: bytes, as: UTF8.self), ports: ports),
+            guard changes.count < Self.maxBatch, case .line(let bytes) = event else { break }
+            if let fast = FastChangeParser.parse(bytes) {
+                changes.append(fast.change)
+                wantsJSON.append(fast.json)
+                continue
+            }
+            guard case .success(let parsed) = CommandParser.parse(String(decoding: bytes, as: UTF8.self), ports: ports),
                   let change = parsed.command.change else { break }
             changes.append(change)
             wantsJSON.append(parsed.json)

@@ -149,6 +149,7 @@ public final class ForwardingPlane: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         let started = DispatchTime.now().uptimeNanoseconds
+        let cpuStarted = Self.threadCPUNanos()
         let current = Int(SharedMemory.loadAcquire(active))
         let standby = 1 - current
         if brokenSlot == standby {
@@ -174,8 +175,10 @@ public final class ForwardingPlane: @unchecked Sendable {
         if result.adjacenciesChanged { setAdjacencies(of: standby) }
         SharedMemory.storeRelease(active, UInt32(standby))
         let published = DispatchTime.now().uptimeNanoseconds
-        qsbr.synchronize()
+        let cpuBeforeGrace = Self.threadCPUNanos()
+        qsbr.synchronizeYielding()
         let grace = DispatchTime.now().uptimeNanoseconds - published
+        let cpuAfterGrace = Self.threadCPUNanos()
         // The old copy held what the standby held before the batch; the same writes in the
         // same order leave it alike (ForwardingTable.applyBatch says why not the net effect).
         // Should an outcome still differ, the copy is rebuilt from the table before it is
@@ -191,8 +194,17 @@ public final class ForwardingPlane: @unchecked Sendable {
         stats.graceNanos += grace
         stats.maxGraceNanos = max(stats.maxGraceNanos, grace)
         stats.batchNanos += DispatchTime.now().uptimeNanoseconds - started
+        stats.cpuNanos += (cpuBeforeGrace - cpuStarted) + (Self.threadCPUNanos() - cpuAfterGrace)
         stats.largestBatch = max(stats.largestBatch, result.count)
         return result
+    }
+
+    /// CPU time of the calling thread: what a batch costs whether or not the thread was kept
+    /// off its core meanwhile.
+    static func threadCPUNanos() -> UInt64 {
+        var now = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now)
+        return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
     }
 
     struct RebuildPending: Error, CustomStringConvertible {

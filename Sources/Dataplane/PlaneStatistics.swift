@@ -18,6 +18,9 @@ public struct PlaneStatistics: Sendable {
     public var maxGraceNanos: UInt64 = 0
     /// Time spent in batches that published, from the lock to the last write.
     public var batchNanos: UInt64 = 0
+    /// CPU time of the control thread in those batches, grace periods left out: what the
+    /// changes cost, however busy the machine was.
+    public var cpuNanos: UInt64 = 0
     public var largestBatch = 0
     /// Replays whose outcome differed on the old copy (it was then rebuilt); 0 unless rte_fib
     /// behaves differently on two copies given the same writes.
@@ -27,7 +30,9 @@ public struct PlaneStatistics: Sendable {
     public var summary: String {
         let average = publishes > 0 ? graceNanos / UInt64(publishes) / 1000 : 0
         var text = "route changes: \(changes) applied, \(refused) refused, in \(publishes) updates (largest batch \(largestBatch)); "
-        text += "grace periods: average \(average) us, longest \(maxGraceNanos / 1000) us; \(batchNanos / 1_000_000) ms in updates"
+        text += "grace periods: average \(average) us, longest \(maxGraceNanos / 1000) us; \(batchNanos / 1_000_000) ms in updates, "
+        text += "\(cpuNanos / 1_000_000) ms of CPU besides the grace periods"
+        if cpuNanos > 0 { text += " (\(UInt64(changes) * 1_000_000_000 / cpuNanos) changes per CPU second)" }
         if replayFailures > 0 { text += "; \(replayFailures) table copies rebuilt after a failed replay" }
         return text
     }

@@ -63,7 +63,7 @@ extension ForwarderConsoleBackend: BatchingConsoleBackend {
             throw ConsoleError(message)
         }
         let readDone = DispatchTime.now().uptimeNanoseconds
-        let publishesBefore = plane.statistics.publishes
+        let before = plane.statistics
         var refusals: [String] = []
         var refused = 0
         var start = 0
@@ -80,9 +80,10 @@ extension ForwarderConsoleBackend: BatchingConsoleBackend {
         let counts = plane.withTable { $0.routeCount }
         let room = plane.room
         return RouteLoadReport(path: path, changes: parsed.changes.count, applied: parsed.changes.count - refused, refused: refused,
-                               refusals: refusals, updates: plane.statistics.publishes - publishesBefore,
+                               refusals: refusals, updates: plane.statistics.publishes - before.publishes,
                                parseSeconds: Double(readDone - started) / 1e9, applySeconds: Double(finished - readDone) / 1e9,
                                ipv4Routes: counts.ipv4, ipv6Routes: counts.ipv6,
-                               tbl8: (room.ipv4Reserved, room.ipv4Groups, room.ipv6Reserved, room.ipv6Groups))
+                               tbl8: (room.ipv4Reserved, room.ipv4Groups, room.ipv6Reserved, room.ipv6Groups),
+                               cpuSeconds: Double(plane.statistics.cpuNanos - before.cpuNanos) / 1e9)
     }
 }

@@ -156,3 +156,45 @@ final class BatchTests: XCTestCase {
         XCTAssertEqual(try plain.run("route load"), "error: route load needs a file: route load FILE, e.g. route load /var/lib/swiftfwd/table.routes\n")
     }
 }
+
+/// The byte-level reading of the common change lines gives what the general parser gives, and
+/// leaves everything else to it.
+final class FastChangeParserTests: XCTestCase {
+    private let ports = ["p0", "p1"]
+
+    private func slow(_ line: String) -> (ConsoleChange, Bool)? {
+        guard case .success(let parsed) = CommandParser.parse(line, ports: ports), let change = parsed.command.change else { return nil }
+        return (change, parsed.json)
+    }
+
+    func testAgreesWithTheGeneralParser() {
+        var lines = [
+            "route add 198.18.4.0/24 via 198.18.1.2", "route add 198.18.4.0/24 via 198.18.1.2 json", "route del 198.18.4.0/24",
+            "route del 2001:db8:4::/48 json", "route add 2001:db8:4::/48 via 2001:db8:1::2", "route add 0.0.0.0/0 via 198.18.1.2",
+            "route add ::/0 via 2001:db8::1", "route add 198.18.4.7/32 via 198.18.1.2", "route add 2001:db8::1/128 via fe80::1",
+        ]
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<500 {
+            let length = Int.random(in: 0...32, using: &rng)
+            let a = IPv4Address(UInt32.random(in: 0...UInt32.max, using: &rng) & IPv4Prefix.mask(UInt8(length)))
+            lines.append("route add \(a)/\(length) via 198.18.\(Int.random(in: 0...255, using: &rng)).2")
+            lines.append("route del \(a)/\(length)")
+        }
+        for line in lines {
+            guard let fast = FastChangeParser.parse(Array(line.utf8)) else { return XCTFail("not read fast: \(line)") }
+            let general = slow(line)
+            XCTAssertEqual(fast.change, general?.0, line)
+            XCTAssertEqual(fast.json, general?.1, line)
+        }
+    }
+
+    func testLeavesEverythingElseToTheGeneralParser() {
+        for line in ["ro add 198.18.4.0/24 via 198.18.1.2", "route  add 198.18.4.0/24 via 198.18.1.2", "route add 198.18.4.1/24 via 198.18.1.2",
+                     "route add 198.18.4.0/24 via 2001:db8::1", "route add 198.18.4.0/24 dev p1", "route add 198.18.4.0/33 via 198.18.1.2",
+                     "route del 198.18.4.0", "route add 198.018.4.0/24 via 198.18.1.2", "route add 198.18.4.0/24 via 198.18.1.2 JSON",
+                     "route add 198.18.4.0/24 via 198.18.1.2 extra", "route del 2001:db8:4::1/48", "route del 198.18.4.0/024x", "show routes",
+                     "route add 198.18.4.0/24 via 198.18.1.2/32", "route del", "route add"] {
+            XCTAssertNil(FastChangeParser.parse(Array(line.utf8)), line)
+        }
+    }
+}

@@ -19,6 +19,7 @@ rate), process memory and DPDK heap before and after the load.
 """
 
 import argparse
+import glob
 import json
 import os
 import shutil
@@ -38,6 +39,8 @@ import gen_churn  # noqa: E402
 import telemetry  # noqa: E402
 
 REPO = bench.REPO
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+WORKER = "rte-worker-1"
 PROMPT = b"swiftfwd> "
 RX_MAC = "02:00:00:00:00:10"
 SRC_MAC = "02:00:00:00:00:01"
@@ -141,23 +144,38 @@ class Console:
 # -- counters over time ---------------------------------------------------------------------------
 
 class Sampler:
-    """Port counters every 0.1 s through DPDK telemetry: in (received), a and b (sent)."""
+    """Every 0.1 s: port counters through DPDK telemetry (in: received; a and b: sent) and the
+    CPU time of each thread of the forwarder (/proc), so each phase can be told apart from
+    what the rest of a shared machine did to it."""
 
-    def __init__(self, tel, ports):
-        self.tel, self.ports = tel, ports
-        self.samples = []       # (monotonic, rx, tx)
+    def __init__(self, tel, ports, pid):
+        self.tel, self.ports, self.pid = tel, ports, pid
+        self.samples = []       # (monotonic, rx, tx, {thread name: CPU seconds})
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def start(self):
         self._thread.start()
 
+    def threads(self):
+        out = {}
+        for path in glob.glob(f"/proc/{self.pid}/task/*"):
+            try:
+                with open(f"{path}/comm") as f:
+                    name = f.read().strip()
+                with open(f"{path}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                out[name] = out.get(name, 0) + (int(fields[11]) + int(fields[12])) / CLK_TCK
+            except (OSError, IndexError, ValueError):
+                pass
+        return out
+
     def _run(self):
         while not self._stop.is_set():
             try:
                 t, rx = self.tel.port_stats(self.ports["in"])
                 tx = sum(self.tel.port_stats(self.ports[p])[1]["opackets"] for p in ("a", "b"))
-                self.samples.append((t, rx["ipackets"], tx))
+                self.samples.append((t, rx["ipackets"], tx, self.threads()))
             except (OSError, RuntimeError, ValueError):
                 pass
             self._stop.wait(0.1)
@@ -167,12 +185,12 @@ class Sampler:
         self._thread.join(5)
 
     def window(self, t0, t1):
-        """(seconds, received, sent) between the samples closest to t0 and t1."""
+        """(seconds, received, sent, {thread: CPU seconds}) between the samples closest to t0 and t1."""
         inside = [s for s in self.samples if t0 <= s[0] <= t1]
         if len(inside) < 2:
-            return 0.0, 0, 0
+            return 0.0, 0, 0, {}
         a, b = inside[0], inside[-1]
-        return b[0] - a[0], b[1] - a[1], b[2] - a[2]
+        return b[0] - a[0], b[1] - a[1], b[2] - a[2], {k: v - a[3].get(k, 0) for k, v in b[3].items()}
 
 
 def find_ports(tel):
@@ -257,15 +275,29 @@ def free_port():
         return s.getsockname()[1]
 
 
-def phase(sampler, baseline_pps, name, t0, t1, drops_before, drops_after):
-    seconds, rx, tx = sampler.window(t0, t1)
-    pps = tx / seconds if seconds else 0
+def phase(sampler, baseline, name, t0, t1, drops_before, drops_after):
+    """Forwarding during a phase: packets lost (every destination is always routed, so each drop
+    is one) and the effective blocked time they make at the baseline rate; and the forwarding
+    rate per second of CPU the worker got, against the baseline's, which is what the changes
+    cost the worker once the rest of the machine's load is taken out."""
+    seconds, rx, tx, cpu = sampler.window(t0, t1)
     lost = sum(drops_after.values()) - sum(drops_before.values())
-    deficit = max(0.0, baseline_pps * seconds - tx) / baseline_pps if baseline_pps and seconds else 0.0
-    log(f"   {name}: forwarded {pps / 1e6:.2f} Mpps ({100 * pps / baseline_pps:.0f}% of baseline) over {seconds:.1f} s; "
-        f"lost {lost} packets = {1e3 * lost / baseline_pps if baseline_pps else 0:.3f} ms blocked at the baseline rate; "
-        f"forwarding deficit {1e3 * deficit:.0f} ms")
-    return {"seconds": seconds, "pps": pps, "lost": lost, "deficit_s": deficit}
+    worker = cpu.get(WORKER, 0)
+    per_cpu = tx / worker if worker else 0
+    share = worker / seconds if seconds else 0
+    blocked = lost / baseline["pps"] if baseline["pps"] else 0
+    slower = 1 - per_cpu / baseline["per_cpu"] if baseline["per_cpu"] else 0
+    log(f"   {name}: {tx / seconds / 1e6 if seconds else 0:.2f} Mpps over {seconds:.1f} s with the worker on its core "
+        f"{100 * share:.0f}% of the time: {per_cpu / 1e6:.2f} Mpps per worker CPU second "
+        f"({100 * per_cpu / baseline['per_cpu'] if baseline['per_cpu'] else 0:.0f}% of the baseline's); lost {lost} packets = "
+        f"{1e3 * blocked:.3f} ms blocked at the baseline rate")
+    return {"seconds": seconds, "pps": tx / seconds if seconds else 0, "worker_share": share, "per_cpu": per_cpu,
+            "lost": lost, "blocked_ms": 1e3 * blocked, "slower": slower, "cpu": cpu}
+
+
+def control_cpu(cpu):
+    """CPU seconds of the control plane: the control queue's thread(s) and the console's loop."""
+    return sum(v for k, v in cpu.items() if "qos" in k or "NIO" in k or k == "swiftfwd")
 
 
 def drops(con):
@@ -315,7 +347,7 @@ def main():
                 raise SystemExit("bench_churn: the console did not start")
             time.sleep(0.1)
         con = Console(console_port)
-        sampler = Sampler(tel, ports)
+        sampler = Sampler(tel, ports, fwd.proc.pid)
         sampler.start()
         time.sleep(1.0)
 
@@ -324,9 +356,10 @@ def main():
         t0 = time.monotonic()
         time.sleep(args.baseline)
         t1 = time.monotonic()
-        seconds, rx, tx = sampler.window(t0, t1)
-        baseline = tx / seconds
-        log(f"   baseline: {baseline / 1e6:.2f} Mpps forwarded with the small table (2048 traffic prefixes)")
+        seconds, rx, tx, cpu = sampler.window(t0, t1)
+        baseline = {"pps": tx / seconds, "per_cpu": tx / cpu[WORKER] if cpu.get(WORKER) else 0}
+        log(f"   baseline: {baseline['pps'] / 1e6:.2f} Mpps forwarded with the small table (2048 traffic prefixes), the worker "
+            f"on its core {100 * cpu.get(WORKER, 0) / seconds:.0f}% of the time: {baseline['per_cpu'] / 1e6:.2f} Mpps per worker CPU second")
         mem0 = memory(fwd.proc.pid, con)
 
         # 2. the full table
@@ -340,8 +373,9 @@ def main():
             log(f"     refused: {refusal}")
         log(f"   load: {report['applied']} of {report['changes']} prefixes in {t1 - t0:.2f} s wall "
             f"(file read {report['parse_seconds']:.2f} s, applied in {report['apply_seconds']:.2f} s = "
-            f"{report['changes_per_second']:.0f} changes/s, {report['updates']} updates); "
-            f"table now {report['ipv4_routes']} IPv4, {report['ipv6_routes']} IPv6")
+            f"{report['changes_per_second']:.0f} changes/s, {report['updates']} updates; control thread CPU "
+            f"{report['cpu_seconds']:.2f} s = {report['applied'] / report['cpu_seconds']:.0f} changes per CPU second); "
+            f"table now {report['ipv4_routes']} IPv4, {report['ipv6_routes']} IPv6; tbl8 groups reserved {report['tbl8_groups']}")
         results["load"] = phase(sampler, baseline, "during the load", t0, t1, d1, d2)
         results["load"].update(report=report, wall=t1 - t0)
         grown = mem1["RssAnon"] - mem0["RssAnon"]
@@ -365,7 +399,9 @@ def main():
         for refusal in report["refusals"][:3]:
             log(f"     refused: {refusal}")
         log(f"   churn file: {report['applied']} of {report['changes']} changes ({report['refused']} refused) in "
-            f"{report['apply_seconds']:.2f} s = {report['changes_per_second']:.0f} changes/s, {report['updates']} updates")
+            f"{report['apply_seconds']:.2f} s = {report['changes_per_second']:.0f} changes/s, {report['updates']} updates; "
+            f"control thread CPU {report['cpu_seconds']:.2f} s = {report['changes'] / report['cpu_seconds']:.0f} changes per CPU second; "
+            f"tbl8 groups reserved {report['tbl8_groups']}")
         results["churn_file"] = phase(sampler, baseline, "during the churn file", t0, t1, d3, d4)
         results["churn_file"].update(report=report)
 
@@ -389,6 +425,9 @@ def main():
             f"(offered {args.console_rate}/s); {errors} errors" + (f", first: {first_error}" if first_error else ""))
         results["console"] = phase(sampler, baseline, "during the console churn", t0, t1, d5, d6)
         results["console"].update(answers=answers, errors=errors, rate=answers / seconds)
+        spent = control_cpu(results["console"]["cpu"])
+        log(f"   console churn: control plane CPU {spent:.2f} s (console event loop and control queue) = "
+            f"{answers / spent if spent else 0:.0f} changes per CPU second")
         con.close()
         sampler.stop()
         status = fwd.stop()
@@ -400,10 +439,10 @@ def main():
         log(f"   at exit (status {status}): received {rx}, sent {tx}, dropped {dropped} "
             f"({', '.join(f'{k} {v}' for k, v in final['drops'].items() if v) or 'nothing'}); rx = tx + drops: {rx == tx + dropped}; "
             f"mbufs leaked {final['mempool']['leaked']}")
-        plane = [l for l in fwd.output() if "changes" in l and "updates" in l]
-        for l in plane[-2:]:
-            log(f"   {l}")
-        log(json.dumps({k: {kk: vv for kk, vv in v.items() if kk != "report"} for k, v in results.items()}))
+        for l in fwd.output():
+            if "route changes:" in l:
+                log(f"   {l}")
+        log(json.dumps({k: {kk: vv for kk, vv in v.items() if kk not in ("report", "cpu")} for k, v in results.items()}))
     finally:
         if fwd is not None:
             fwd.stop()
