@@ -44,7 +44,7 @@ public enum RouteChangeFile {
             start = end + 1
             let change: TableChange?
             do {
-                change = try fastIPv4(line) ?? general(line, ports: ports)
+                change = try fast(line) ?? general(line, ports: ports)
             } catch let error as LineError {
                 out.errorCount += 1
                 if out.errors.count < maxErrors { out.errors.append(LineError(line: lineNumber, message: error.message)) }
@@ -60,30 +60,45 @@ public enum RouteChangeFile {
         return out
     }
 
-    /// "a.b.c.d/len via e.f.g.h" and "del a.b.c.d/len" read on bytes, without Strings: a full
-    /// table is mostly these. Anything else, or anything wrong, returns nil for `general`.
-    static func fastIPv4(_ line: ArraySlice<UInt8>) -> TableChange? {
+    /// "PREFIX via ADDRESS" and "del PREFIX", both families, read on bytes with as few Strings
+    /// as possible: a full table is mostly these. Anything else, or anything wrong, returns nil
+    /// for `general`, which also writes the error messages.
+    static func fast(_ line: ArraySlice<UInt8>) -> TableChange? {
         var rest = line
         if rest.last == UInt8(ascii: "\r") { rest = rest.dropLast() }
         if rest.starts(with: "del ".utf8) {
-            return prefixV4(rest.dropFirst(4)).map { .deleteRoute(.v4($0)) }
+            return prefix(rest.dropFirst(4)).map { .deleteRoute($0) }
         }
         guard let space = rest.firstIndex(of: UInt8(ascii: " ")),
               rest[space...].starts(with: " via ".utf8),
-              let prefix = prefixV4(rest[..<space]),
-              let gateway = IPv4Address(ascii: rest[(space + 5)...]) else { return nil }
-        return .addRoute(.v4(prefix), .via(.v4(gateway)))
+              let p = prefix(rest[..<space]),
+              let gateway = address(rest[(space + 5)...]), gateway.familyName == p.familyName else { return nil }
+        return .addRoute(p, .via(gateway))
     }
 
-    static func prefixV4(_ text: ArraySlice<UInt8>) -> IPv4Prefix? {
-        guard let slash = text.firstIndex(of: UInt8(ascii: "/")),
-              let address = IPv4Address(ascii: text[..<slash]) else { return nil }
+    /// A prefix with its host bits clear, else nil.
+    static func prefix(_ text: ArraySlice<UInt8>) -> IPPrefix? {
+        guard let slash = text.firstIndex(of: UInt8(ascii: "/")) else { return nil }
         let digits = text[(slash + 1)...]
-        guard (1...2).contains(digits.count), digits.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return nil }
+        guard (1...3).contains(digits.count), digits.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return nil }
         let length = digits.reduce(0) { $0 * 10 + Int($1 - 48) }
-        guard length <= 32, let prefix = IPv4Prefix(address: address, length: UInt8(length)),
-              prefix.address == address else { return nil }
-        return prefix
+        switch address(text[..<slash]) {
+        case .v4(let a)?:
+            guard length <= 32, let p = IPv4Prefix(address: a, length: UInt8(length)), p.address == a else { return nil }
+            return .v4(p)
+        case .v6(let a)?:
+            guard length <= 128, let p = IPv6Prefix(address: a, length: UInt8(length)), p.address == a else { return nil }
+            return .v6(p)
+        case nil:
+            return nil
+        }
+    }
+
+    static func address(_ text: ArraySlice<UInt8>) -> IPAddress? {
+        if text.contains(UInt8(ascii: ":")) {
+            return IPv6Address(String(decoding: text, as: UTF8.self)).map { .v6($0) }
+        }
+        return IPv4Address(ascii: text).map { .v4($0) }
     }
 
     /// Any line: blank or comment (nil), a change, or a LineError that says what is wrong.

@@ -67,18 +67,25 @@ final class RouteChangeFileTests: XCTestCase {
 
     func testTheFastPathAgreesWithTheGeneralOne() throws {
         var rng = SeededGenerator(seed: 3)
+        var lines: [String] = []
         for _ in 0..<2000 {
             let length = Int.random(in: 0...32, using: &rng)
             let address = IPv4Address(UInt32.random(in: 0...UInt32.max, using: &rng) & IPv4Prefix.mask(UInt8(length)))
             let gateway = IPv4Address(UInt32.random(in: 0...UInt32.max, using: &rng))
-            for line in ["\(address)/\(length) via \(gateway)", "del \(address)/\(length)"] {
-                let bytes = Array(line.utf8)[...]
-                let fast = RouteChangeFile.fastIPv4(bytes)
-                XCTAssertNotNil(fast, line)
-                XCTAssertEqual(fast, try RouteChangeFile.general(bytes, ports: ports), line)
-            }
+            lines += ["\(address)/\(length) via \(gateway)", "del \(address)/\(length)"]
+            let length6 = Int.random(in: 0...128, using: &rng)
+            let address6 = IPv6Address(high: UInt64.random(in: 0...UInt64.max, using: &rng), low: UInt64.random(in: 0...UInt64.max, using: &rng)).masked(UInt8(length6))
+            lines += ["\(address6)/\(length6) via 2001:db8::\(String(Int.random(in: 1...0xffff, using: &rng), radix: 16))", "del \(address6)/\(length6)"]
         }
-        XCTAssertNil(RouteChangeFile.fastIPv4(Array("198.18.4.1/24 via 198.18.1.2".utf8)[...]), "host bits go to the general path")
-        XCTAssertNil(RouteChangeFile.fastIPv4(Array("198.18.04.0/24 via 198.18.1.2".utf8)[...]), "leading zeros go to the general path")
+        for line in lines {
+            let bytes = Array(line.utf8)[...]
+            let fast = RouteChangeFile.fast(bytes)
+            XCTAssertNotNil(fast, line)
+            XCTAssertEqual(fast, try RouteChangeFile.general(bytes, ports: ports), line)
+        }
+        for line in ["198.18.4.1/24 via 198.18.1.2", "198.18.04.0/24 via 198.18.1.2", "2001:db8:4::1/48 via 2001:db8::1",
+                     "198.18.4.0/24 via 2001:db8::1", "198.18.4.0/24 dev p1", "del 198.18.4.0/24 # gone"] {
+            XCTAssertNil(RouteChangeFile.fast(Array(line.utf8)[...]), "\(line) goes to the general path")
+        }
     }
 }
