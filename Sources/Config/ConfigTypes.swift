@@ -91,7 +91,7 @@ public struct FIBConfig: Sendable {
     public var ipv6Tbl8Groups: Int
 
     public init(ipv4MaxRoutes: Int = 1_300_000, ipv4Tbl8Groups: Int = 65536,
-                ipv6MaxRoutes: Int = 330_000, ipv6Tbl8Groups: Int = 262_144) {
+                ipv6MaxRoutes: Int = 330_000, ipv6Tbl8Groups: Int = 524_288) {
         self.ipv4MaxRoutes = ipv4MaxRoutes
         self.ipv4Tbl8Groups = ipv4Tbl8Groups
         self.ipv6MaxRoutes = ipv6MaxRoutes

@@ -25,6 +25,7 @@ enum Command: Equatable {
     case addNeighbor(IPAddress, MACAddress, String)
     case deleteNeighbor(IPAddress)
     case monitorInterfaces
+    case loadRoutes(String)
 }
 
 struct ParsedLine: Equatable {
@@ -130,6 +131,10 @@ enum CommandParser {
             guard let first = args.first else { throw ConsoleError("route del needs a prefix: route del PREFIX, e.g. route del 198.18.4.0/24") }
             guard args.count == 1 else { throw unexpected(args[1], after: spec) }
             return .deleteRoute(try prefix(first))
+        case "route load":
+            guard let first = args.first else { throw ConsoleError("route load needs a file: route load FILE, e.g. route load /var/lib/swiftfwd/table.routes") }
+            guard args.count == 1 else { throw unexpected(args[1], after: spec) }
+            return .loadRoutes(first)
         case "neighbor add":
             let usage = "neighbor add ADDRESS MAC dev PORT"
             guard args.count >= 4 else {

@@ -6,9 +6,10 @@ import Packet
 /// One telnet session: password, command loop, `monitor`, and the limits that keep a client
 /// from costing more than a bounded amount of memory and time.
 ///
-/// Everything here runs on the channel's event loop. Bounds: the parser stores at most one
-/// line (`maxLineBytes`); lines typed while a command runs wait in `queue`, and past
-/// `queueHighWater` the socket is no longer read (TCP pushes back on the client); output is
+/// Everything here runs on the channel's event loop. Bounds: a line is at most `maxLineBytes`;
+/// lines typed while a command runs wait in `queue` (at most `queueLimit`, the rest unparsed in
+/// the parser), and past `queueHighWater` the socket is no longer read (TCP pushes back on the
+/// client); output is
 /// produced only while the channel is writable (NIO's write buffer water marks), so a client
 /// that does not read holds at most one water mark plus one piece of output, and is closed
 /// after `outputStallTimeout`.
@@ -26,8 +27,7 @@ final class ConsoleSession: ChannelInboundHandler {
     static let prompt = "swiftfwd> "
     /// Lines waiting while a command runs before the socket stops being read.
     static let queueHighWater = 64
-    /// Lines kept at most; a client that sends more while we wait is not read meanwhile, so
-    /// this is reached only within one read (at most 64 KiB of input).
+    /// Lines queued at most; more wait unparsed in the parser (see `pullInput`).
     static let queueLimit = 4096
 
     private let core: ConsoleCore
@@ -37,7 +37,6 @@ final class ConsoleSession: ChannelInboundHandler {
     /// A command is producing or writing its answer; input waits in `queue`.
     private var busy = false
     private var queue: [TelnetEvent] = []
-    private var droppedLines = 0
     private var draining = false
     private var output: AnyIterator<String>?
     private var closeAfterOutput = false
@@ -144,10 +143,20 @@ final class ConsoleSession: ChannelInboundHandler {
     // MARK: Input
 
     private func processInput() {
-        while mode != .closed, let event = parser.next() {
+        // Every line of this read is queued before any runs, so lines sent back to back reach
+        // `drainQueue` together and table changes among them go to the backend as one batch.
+        pullInput()
+        drainQueue()
+    }
+
+    /// Turns the bytes read into events while the queue has room. What does not fit stays in
+    /// the parser, unread, and the socket is not read meanwhile (`drainQueue`), so a client
+    /// sending faster than its commands run is slowed down by TCP, not cut off: what waits in
+    /// the parser is at most what the event loop read before reading stopped.
+    private func pullInput() {
+        while mode != .closed, queue.count < Self.queueLimit, let event = parser.next() {
             handle(event)
         }
-        if queue.count > Self.queueHighWater { pauseReading(true) }
     }
 
     private func handle(_ event: TelnetEvent) {
@@ -176,16 +185,7 @@ final class ConsoleSession: ChannelInboundHandler {
                 stopMonitor()
                 return
             }
-            if busy || !queue.isEmpty || context?.channel.isWritable == false {
-                guard queue.count < Self.queueLimit else {
-                    droppedLines += 1
-                    return
-                }
-                queue.append(event)
-                drainQueue()
-            } else {
-                run(event)
-            }
+            queue.append(event)
         }
     }
 
@@ -195,16 +195,17 @@ final class ConsoleSession: ChannelInboundHandler {
         guard !draining else { return }
         draining = true
         defer { draining = false }
-        while !busy, mode == .command || isPasswordMode, !queue.isEmpty, context?.channel.isWritable == true {
+        while true {
+            if queue.count < Self.queueLimit / 2, parser.pendingBytes > 0 { pullInput() }
+            guard !busy, mode == .command || isPasswordMode, !queue.isEmpty, context?.channel.isWritable == true else { break }
+            if mode == .command, runChangeBatch() { continue }
             run(queue.removeFirst())
         }
-        if droppedLines > 0, queue.isEmpty, !busy {
-            let n = droppedLines
-            droppedLines = 0
-            write("error: \(n) lines typed while a command ran were discarded\n" + Self.prompt)
-            flush()
+        if queue.count > Self.queueHighWater || parser.pendingBytes > 0 {
+            pauseReading(true)
+        } else if queue.count <= Self.queueHighWater / 2 {
+            pauseReading(false)
         }
-        if queue.count <= Self.queueHighWater / 2 { pauseReading(false) }
     }
 
     private var isPasswordMode: Bool {
@@ -357,6 +358,8 @@ final class ConsoleSession: ChannelInboundHandler {
             change("neighbor \(address) \(mac) dev \(port) added", json: json) { try backend.addNeighbor(address, mac: mac, port: port) }
         case .deleteNeighbor(let address):
             change("neighbor \(address) deleted", json: json) { try backend.deleteNeighbor(address) }
+        case .loadRoutes(let path):
+            loadRoutes(path, json: json)
         }
     }
 
@@ -387,6 +390,90 @@ final class ConsoleSession: ChannelInboundHandler {
                 try work()
                 logger.info("console: \(done) (session from \(name))")
                 return .text(json ? JSON.text(["ok": true, "message": done]) : done + "\n")
+            } catch {
+                return .text(Self.errorText(error, json: json))
+            }
+        }
+    }
+
+    // MARK: Changes in bulk (ConsoleChanges.swift)
+
+    /// The most changes sent to the backend as one batch: a whole queue.
+    static let maxBatch = queueLimit
+
+    /// Sends the table-change lines at the head of the queue to the backend as one batch: one
+    /// update, one RCU grace period, for all of them. The answers are what the lines would have
+    /// got one by one, prompts included. Returns false, leaving the queue alone, when the
+    /// backend cannot batch or fewer than two such lines are waiting.
+    private func runChangeBatch() -> Bool {
+        guard let batching = core.backend as? any BatchingConsoleBackend, let context, queue.count > 1 else { return false }
+        var changes: [ConsoleChange] = []
+        var wantsJSON: [Bool] = []
+        lazy var ports = portNames
+        for event in queue {
+            guard changes.count < Self.maxBatch, case .line(let bytes) = event else { break }
+            if let fast = FastChangeParser.parse(bytes) {
+                changes.append(fast.change)
+                wantsJSON.append(fast.json)
+                continue
+            }
+            guard case .success(let parsed) = CommandParser.parse(String(decoding: bytes, as: UTF8.self), ports: ports),
+                  let change = parsed.command.change else { break }
+            changes.append(change)
+            wantsJSON.append(parsed.json)
+        }
+        guard changes.count > 1 else { return false }
+        queue.removeFirst(changes.count)
+        let batch = changes
+        let json = wantsJSON
+        busy = true
+        let name = peer
+        let logger = core.logger
+        core.runner.run(on: context.eventLoop) { () -> [String] in
+            let results = batching.apply(batch)
+            let refused = results.lazy.filter { $0 != nil }.count
+            logger.info("console: \(batch.count) batch as one update (session from \(name)): \(batch.count - refused) applied, \(refused) refused")
+            return zip(batch.indices, results).map { index, error in
+                if let error { return Self.errorText(error, json: json[index]) }
+                let done = batch[index].done
+                return json[index] ? JSON.text(["ok": true, "message": done]) : done + "\n"
+            }
+        }.whenSuccess { [weak self] answers in
+            guard let self, self.mode != .closed else { return }
+            self.answer(pieces: Self.joined(answers, separator: Self.prompt))
+        }
+        return true
+    }
+
+    /// The answers with a prompt between each two, in pieces of a few dozen answers (one write
+    /// each, rather than one per answer).
+    static func joined(_ answers: [String], separator: String) -> AnyIterator<String> {
+        var next = 0
+        return AnyIterator {
+            guard next < answers.count else { return nil }
+            let end = min(answers.count, next + 64)
+            var piece = ""
+            for index in next..<end {
+                piece += answers[index]
+                if index < answers.count - 1 { piece += separator }
+            }
+            next = end
+            return piece
+        }
+    }
+
+    private func loadRoutes(_ path: String, json: Bool) {
+        guard let batching = core.backend as? any BatchingConsoleBackend else {
+            answer(Self.errorText(ConsoleError("route load is not available with this forwarder"), json: json))
+            return
+        }
+        let name = peer
+        let logger = core.logger
+        offload {
+            do {
+                let report = try batching.loadRoutes(path: path)
+                logger.info("console: route load \(path): \(report.applied) of \(report.changes) changes applied, \(report.refused) refused, in \(report.updates) updates (session from \(name))")
+                return .text(Views.routeLoad(report, json: json))
             } catch {
                 return .text(Self.errorText(error, json: json))
             }

@@ -1,4 +1,5 @@
 import CDPDK
+import Glibc
 
 /// DPDK's quiescent-state-based RCU (rte_rcu_qsbr). Workers report a quiescent state after
 /// every poll loop; the control thread's `synchronize` returns once every online worker has
@@ -30,6 +31,24 @@ public struct QSBR: @unchecked Sendable {
 
     /// Blocks (spinning) until every online reader has passed a quiescent state.
     public func synchronize() { rte_rcu_qsbr_synchronize(pointer, CDPDK_QSBR_THRID_INVALID) }
+
+    /// Waits as `synchronize` does, but after about a thousand spins sleeps 20 us between
+    /// checks. A worker normally passes a quiescent point within microseconds; one that the
+    /// kernel has taken off its core (a shared or overloaded machine) can take a scheduler time
+    /// slice or more, and spinning meanwhile would take the control core from the console and
+    /// everything else on it.
+    public func synchronizeYielding() {
+        let token = rte_rcu_qsbr_start(pointer)
+        var spins = 0
+        while rte_rcu_qsbr_check(pointer, token, false) == 0 {
+            if spins < 1000 {
+                spins += 1
+                rte_pause()
+            } else {
+                usleep(20)
+            }
+        }
+    }
 
     public func free() { rte_free(UnsafeMutableRawPointer(pointer)) }
 }

@@ -30,6 +30,10 @@ public final class Forwarder {
     var ealStarted = false
     /// Whether EAL runs on hugepages (else --no-huge), as decided at setup.
     public private(set) var usesHugepages = false
+    /// DPDK memory the two copies of the forwarding tables took, measured when they were made:
+    /// rte_fib reserves its first level, its tbl8 groups and its RIB's node pool up front, as
+    /// sized by the `fib` config, so this does not grow with the routes loaded.
+    public private(set) var tableBytes = 0
 
     public init(config: SwiftfwdConfig, logger: Logger) {
         self.config = config
@@ -109,6 +113,7 @@ public final class Forwarder {
         let neighbors = config.neighbors.map { NeighborSpec(address: $0.address, mac: $0.mac, port: $0.port) }
         let table = ForwardingTable(ports: portViews, routes: routes, neighbors: neighbors)
         let started = Date()
+        let heapBefore = DPDKHeap.usage().used
         let plane: ForwardingPlane
         do {
             plane = try ForwardingPlane(table: table, fib: config.fib, socket: socket, workers: config.eal.workerCores.count)
@@ -117,18 +122,9 @@ public final class Forwarder {
             throw DPDKError("\(error.operation), with two copies of the tables to fit in eal.memory_mb (\(config.eal.memoryMB) MiB): raise it or lower the fib sizes;", code: error.code)
         }
         self.plane = plane
+        tableBytes = DPDKHeap.usage().used - heapBefore
         let seconds = Date().timeIntervalSince(started)
-        logger.info("FIB: \(table.ipv4Routes.count) IPv4 routes (capacity \(config.fib.ipv4MaxRoutes)), \(table.ipv6Routes.count) IPv6 routes (capacity \(config.fib.ipv6MaxRoutes)), \(table.adjacencies.count) adjacencies; lookups \(plane.lookupKinds); two RCU copies loaded in \(String(format: "%.2f", seconds)) s")
-    }
-
-    /// Memory the two copies of the forwarding tables reserve, as sized by the config: rte_fib
-    /// allocates its first level (2^24 entries of 4 bytes), its tbl8 groups (256 entries each) and
-    /// a RIB node pool (two nodes per route, about 64 bytes each for IPv4, 80 for IPv6) up front.
-    public var tableBytes: Int {
-        let fib = config.fib
-        let ipv4 = (1 << 24) * 4 + fib.ipv4Tbl8Groups * 256 * 4 + fib.ipv4MaxRoutes * 2 * 64
-        let ipv6 = (1 << 24) * 4 + fib.ipv6Tbl8Groups * 256 * 4 + fib.ipv6MaxRoutes * 2 * 80
-        return 2 * (ipv4 + ipv6)
+        logger.info("FIB: \(table.ipv4Routes.count) IPv4 routes (capacity \(config.fib.ipv4MaxRoutes)), \(table.ipv6Routes.count) IPv6 routes (capacity \(config.fib.ipv6MaxRoutes)), \(table.adjacencies.count) adjacencies; lookups \(plane.lookupKinds); two RCU copies loaded in \(String(format: "%.2f", seconds)) s, \(tableBytes >> 20) MiB of DPDK memory")
     }
 
     /// Launches one pinned worker per worker core, and in pipeline mode the rings and then the

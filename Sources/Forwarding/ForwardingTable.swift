@@ -72,17 +72,19 @@ public struct ForwardingTable: Sendable {
     }
 
     public let ports: [PortL3]
-    public private(set) var adjacencies: [Adjacency]
-    public private(set) var ipv4Routes: [IPv4Prefix: UInt32] = [:]
-    public private(set) var ipv6Routes: [IPv6Prefix: UInt32] = [:]
-    public private(set) var staticRoutes: [IPPrefix: RouteSpec.Target] = [:]
-    public private(set) var neighbors: [IPAddress: NeighborEntry] = [:]
-    var candidates: [IPPrefix: [RouteKind: UInt32]] = [:]
+    public internal(set) var adjacencies: [Adjacency]
+    public internal(set) var ipv4Routes: [IPv4Prefix: UInt32] = [:]
+    public internal(set) var ipv6Routes: [IPv6Prefix: UInt32] = [:]
+    public internal(set) var staticRoutes: [IPPrefix: RouteSpec.Target] = [:]
+    public internal(set) var neighbors: [IPAddress: NeighborEntry] = [:]
+    var candidates: [IPPrefix: Claims] = [:]
     var routesViaGateway: [IPAddress: Set<IPPrefix>] = [:]
     var freeAdjacencies: [UInt32] = []
     var changes: [IPPrefix: FIBChange] = [:]
     /// True when adjacency contents changed since the last `takeChanges`.
-    public private(set) var adjacenciesChanged = false
+    public internal(set) var adjacenciesChanged = false
+    /// What the change in progress overwrote, while one is (see `beginChange`).
+    var undo: UndoLog?
 
     public static func noNeighborIndex(port: Int) -> UInt32 { UInt32(2 + port) }
 
@@ -117,19 +119,17 @@ public struct ForwardingTable: Sendable {
     /// Adds or replaces a static route.
     public mutating func addRoute(_ prefix: IPPrefix, _ target: RouteSpec.Target) throws {
         let nextHop = try resolve(target, for: prefix)
-        if let old = staticRoutes[prefix], case .via(let gateway) = old {
-            routesViaGateway[gateway]?.remove(prefix)
-        }
-        staticRoutes[prefix] = target
-        if case .via(let gateway) = target { routesViaGateway[gateway, default: []].insert(prefix) }
+        let old = setStaticRoute(prefix, target)
+        if let old, case .via(let gateway) = old { removeFromGateway(gateway, prefix) }
+        if case .via(let gateway) = target { addToGateway(gateway, prefix) }
         setCandidate(prefix, .staticRoute, nextHop)
     }
 
     public mutating func deleteRoute(_ prefix: IPPrefix) throws {
-        guard let old = staticRoutes.removeValue(forKey: prefix) else {
+        guard staticRoutes[prefix] != nil, let old = setStaticRoute(prefix, nil) else {
             throw ForwardingTableError(message: "no static route for \(prefix) (connected and local routes come from port addresses)")
         }
-        if case .via(let gateway) = old { routesViaGateway[gateway]?.remove(prefix) }
+        if case .via(let gateway) = old { removeFromGateway(gateway, prefix) }
         setCandidate(prefix, .staticRoute, nil)
     }
 
@@ -214,7 +214,7 @@ public struct ForwardingTable: Sendable {
 
     /// The source that won `prefix`, if it is installed.
     public func kind(of prefix: IPPrefix) -> RouteKind? {
-        candidates[prefix].flatMap { $0.keys.max() }
+        candidates[prefix]?.winner
     }
 
     /// The same routes in a reference table, for tests and for checking the fast-path tables.
@@ -247,11 +247,14 @@ public struct ForwardingTable: Sendable {
     }
 
     mutating func setCandidate(_ prefix: IPPrefix, _ kind: RouteKind, _ nextHop: UInt32?) {
-        var claims = candidates[prefix] ?? [:]
-        let before = claims.keys.max().flatMap { claims[$0] }
+        let old = candidates[prefix]
+        var claims = old ?? Claims()
+        let before = claims.nextHop
         claims[kind] = nextHop
+        guard claims != old ?? Claims() else { return }
+        undo?.claims.append((prefix, old))
         candidates[prefix] = claims.isEmpty ? nil : claims
-        let after = claims.keys.max().flatMap { claims[$0] }
+        let after = claims.nextHop
         guard before != after else { return }
         switch prefix {
         case .v4(let p): ipv4Routes[p] = after

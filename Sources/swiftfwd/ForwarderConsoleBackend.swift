@@ -87,8 +87,6 @@ final class ForwarderConsoleBackend: ConsoleBackend, @unchecked Sendable {
 
     // MARK: Routes
 
-    var table: ForwardingTable? { forwarder.plane?.table }
-
     func describe(_ prefix: IPPrefix, nextHop: UInt32, in table: ForwardingTable) -> RouteInfo {
         let kind = table.kind(of: prefix) ?? .connected
         let adjacency = table.adjacencies[Int(nextHop)]
@@ -123,7 +121,9 @@ final class ForwarderConsoleBackend: ConsoleBackend, @unchecked Sendable {
     }
 
     func routes() -> [RouteInfo] {
-        guard let table else { return [] }
+        // A snapshot rather than holding the plane's lock while a full table is sorted: the
+        // price is one copy of the table at the next change.
+        guard let table = forwarder.plane?.tableSnapshot() else { return [] }
         var out: [RouteInfo] = []
         out.reserveCapacity(table.ipv4Routes.count + table.ipv6Routes.count)
         for (prefix, nh) in table.ipv4Routes.sorted(by: { ($0.key.address, $0.key.length) < ($1.key.address, $1.key.length) }) {
@@ -136,19 +136,20 @@ final class ForwarderConsoleBackend: ConsoleBackend, @unchecked Sendable {
     }
 
     func lookup(_ address: IPAddress) -> RouteInfo? {
-        guard let table, let match = table.longestMatch(address) else { return nil }
-        return describe(match.prefix, nextHop: match.nextHop, in: table)
+        forwarder.plane?.withTable { table in
+            table.longestMatch(address).map { describe($0.prefix, nextHop: $0.nextHop, in: table) }
+        }
     }
 
     func tableUsage() -> TableUsage {
-        let table = self.table
-        return TableUsage(ipv4Routes: table?.ipv4Routes.count ?? 0, ipv4Capacity: config.fib.ipv4MaxRoutes,
-                          ipv6Routes: table?.ipv6Routes.count ?? 0, ipv6Capacity: config.fib.ipv6MaxRoutes)
+        let counts = forwarder.plane?.withTable { $0.routeCount } ?? (ipv4: 0, ipv6: 0)
+        return TableUsage(ipv4Routes: counts.ipv4, ipv4Capacity: config.fib.ipv4MaxRoutes,
+                          ipv6Routes: counts.ipv6, ipv6Capacity: config.fib.ipv6MaxRoutes)
     }
 
     func neighbors() -> [NeighborInfo] {
-        guard let table else { return [] }
-        return table.neighbors.map { address, entry in
+        let entries = forwarder.plane?.withTable { Array($0.neighbors) } ?? []
+        return entries.map { address, entry in
             NeighborInfo(address: address, mac: entry.mac, port: config.ports[entry.port].name, source: entry.source)
         }.sorted { $0.address.description < $1.address.description }
     }
@@ -175,36 +176,32 @@ final class ForwarderConsoleBackend: ConsoleBackend, @unchecked Sendable {
 
     // MARK: Changes (called on the console's control queue, one at a time)
 
-    func change(_ body: (inout ForwardingTable) throws -> Void) throws {
+    /// One change, published on its own (one grace period). Pipelined lines and `route load`
+    /// come in batches instead (ForwarderConsoleBackend+Batch.swift).
+    func change(_ change: TableChange) throws {
         guard let plane = forwarder.plane else { throw ConsoleError("the forwarding tables are not set up") }
-        do {
-            try plane.update(body)
-        } catch let error as ForwardingTableError {
-            throw ConsoleError(error.message)
-        } catch let error as DPDKError {
-            throw ConsoleError("the forwarding table refused the change: \(error)")
+        if let refusal = plane.apply(CollectionOfOne(change)).refused.first {
+            throw ConsoleError(refusal.message)
         }
     }
 
     func addRoute(_ prefix: IPPrefix, via: IPAddress) throws {
-        try change { try $0.addRoute(prefix, .via(via)) }
+        try change(.addRoute(prefix, .via(via)))
     }
 
     func addRoute(_ prefix: IPPrefix, port: String) throws {
-        let index = try portIndex(port)
-        try change { try $0.addRoute(prefix, .port(index)) }
+        try change(.addRoute(prefix, .port(try portIndex(port))))
     }
 
     func deleteRoute(_ prefix: IPPrefix) throws {
-        try change { try $0.deleteRoute(prefix) }
+        try change(.deleteRoute(prefix))
     }
 
     func addNeighbor(_ address: IPAddress, mac: MACAddress, port: String) throws {
-        let index = try portIndex(port)
-        try change { try $0.addNeighbor(address, mac: mac, port: index, source: "console") }
+        try change(.addNeighbor(address, mac, port: try portIndex(port), source: "console"))
     }
 
     func deleteNeighbor(_ address: IPAddress) throws {
-        try change { try $0.deleteNeighbor(address) }
+        try change(.deleteNeighbor(address))
     }
 }

@@ -70,6 +70,7 @@ struct Run: ParsableCommand {
         logger.info("stopping (\(reason))")
         servers.stop()
         forwarder.stopWorkers()
+        if let changes = forwarder.plane?.statistics, changes.changes + changes.refused > 0 { logger.info("\(changes.summary)") }
         var snapshot = forwarder.snapshot()
         let leaked = forwarder.shutdown()
         snapshot.mempoolAvailable = snapshot.mempoolSize - leaked

@@ -24,7 +24,7 @@ final class AcceptedConfigTests: XCTestCase {
         XCTAssertEqual(config.fib.ipv4MaxRoutes, 1_300_000)
         XCTAssertEqual(config.fib.ipv4Tbl8Groups, 65536)
         XCTAssertEqual(config.fib.ipv6MaxRoutes, 330_000)
-        XCTAssertEqual(config.fib.ipv6Tbl8Groups, 262_144)
+        XCTAssertEqual(config.fib.ipv6Tbl8Groups, 524_288)
         XCTAssertEqual(config.log.level, "info")
         XCTAssertEqual(config.routes.count, 0)
         XCTAssertEqual(config.neighbors.count, 0)

@@ -30,6 +30,8 @@
 #include <rte_dev.h>
 #include <rte_bus_vdev.h>
 #include <rte_rcu_qsbr.h>
+/* The FIBs' tbl8 counters; in their own header (why: see there). */
+#include "cdpdk_fib.h"
 
 /* RTE_QSBR_THRID_INVALID is a macro: the thread id a non-reader passes to synchronize. */
 static const unsigned CDPDK_QSBR_THRID_INVALID = RTE_QSBR_THRID_INVALID;
