@@ -114,6 +114,14 @@ public final class ForwardingPlane: @unchecked Sendable {
         updates += 1
     }
 
+    /// Reads the control-plane table under the same lock as `update`, for threads other than
+    /// the one that changes it (the kernel mirror looks next hops up in it).
+    public func read<T>(_ body: (ForwardingTable) throws -> T) rethrows -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(table)
+    }
+
     /// Applies changes to one (unread) slot; on failure undoes what it did and rethrows.
     func apply(_ changes: [ForwardingTable.FIBChange], adjacencies: [Adjacency], to index: Int) throws {
         var done: [ForwardingTable.FIBChange] = []
