@@ -137,10 +137,11 @@ public final class NetlinkSocket {
                 }
                 if ready == 0 { return .nothing }
             }
-            var source = [UInt8](repeating: 0, count: NL.socketAddressSize)
-            var sourceLength = socklen_t(NL.socketAddressSize)
+            // On the stack: this runs once per notification, a million times for a full table.
+            var source = sockaddr_storage()
+            var sourceLength = socklen_t(MemoryLayout<sockaddr_storage>.size)
             // MSG_TRUNC makes recvfrom return the datagram's real length even when it did not fit.
-            let n = source.withUnsafeMutableBytes { s in
+            let n = withUnsafeMutableBytes(of: &source) { s in
                 recvfrom(fileDescriptor, buffer.baseAddress, buffer.count, Int32(MSG_DONTWAIT) | Int32(MSG_TRUNC),
                          s.baseAddress!.assumingMemoryBound(to: sockaddr.self), &sourceLength)
             }
@@ -153,7 +154,8 @@ public final class NetlinkSocket {
                 }
             }
             if n > buffer.count { throw .truncated(bytes: n, bufferBytes: buffer.count) }
-            let senderPort = source.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 4, as: UInt32.self) }
+            // sockaddr_nl.nl_pid, at offset 4: 0 is the kernel.
+            let senderPort = withUnsafeBytes(of: &source) { $0.loadUnaligned(fromByteOffset: 4, as: UInt32.self) }
             if senderPort != 0 { continue }
             lastDatagram = ByteView(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[0..<n]))
             return .datagram
