@@ -31,7 +31,7 @@ public struct SyncStats: Sendable, Codable, Equatable {
 ///
 /// What is mirrored: neighbors on a twin in a usable state become fast-path neighbors with
 /// source "kernel" (a static neighbor from the config is never replaced or removed); unicast
-/// routes of the main table whose first next hop leaves through a twin become routes (via
+/// routes of the main table (or `kernel.table`) whose first next hop leaves through a twin become routes (via
 /// the gateway, or out of the port), except connected routes (proto kernel: the fast path has
 /// them from the config) and prefixes the config routes itself. Multipath: the first next hop.
 public final class KernelSync: @unchecked Sendable {
@@ -43,6 +43,7 @@ public final class KernelSync: @unchecked Sendable {
     public let ifindexes: [Int32]
     let portOfIfindex: [Int32: Int]
     let configRoutes: Set<IPPrefix>
+    let table: UInt32
     /// Prefixes this mirror installed, so that only those are ever deleted.
     var installed: Set<IPPrefix> = []
     let lock = NSLock()
@@ -67,6 +68,7 @@ public final class KernelSync: @unchecked Sendable {
         ifindexes = indexes
         portOfIfindex = Dictionary(uniqueKeysWithValues: indexes.enumerated().map { ($1, $0) })
         configRoutes = Set(config.routes.map(\.prefix))
+        table = UInt32(config.kernel.table)
         do {
             let client = try NetlinkClient()
             for (port, c) in config.ports.enumerated() {
@@ -108,7 +110,7 @@ public final class KernelSync: @unchecked Sendable {
         let mirror: KernelMirror
         let client: NetlinkClient
         do {
-            mirror = try KernelMirror(configuration: .init(interfaces: .names(Set(twinNames))))
+            mirror = try KernelMirror(configuration: .init(table: table, interfaces: .names(Set(twinNames))))
             client = try NetlinkClient(timeoutMilliseconds: 1000)
         } catch {
             logger.error("kernel mirror: cannot open netlink sockets: \(error); routes and neighbors are not mirrored")

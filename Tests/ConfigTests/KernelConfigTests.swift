@@ -15,6 +15,16 @@ final class KernelConfigTests: XCTestCase {
         XCTAssertEqual(kernel.policer[.neighborDiscovery], KernelConfig.Limit(rate: 600, burst: 60))
         XCTAssertEqual(kernel.policer[.other], KernelConfig.Limit(rate: 600, burst: 60))
         XCTAssertEqual(kernel.policer[.local], KernelConfig.Limit(rate: 6000, burst: 600))
+        XCTAssertEqual(kernel.table, 254, "the main table")
+    }
+
+    func testTable() throws {
+        XCTAssertEqual(try accepted(port + "kernel:\n  table: 100\n").kernel.table, 100)
+        let local = try XCTUnwrap(refusal(port + "kernel:\n  table: 255\n"))
+        XCTAssertEqual(local.keyPath, "kernel.table")
+        XCTAssertTrue(local.message.contains("other than 255"), local.message)
+        let zero = try XCTUnwrap(refusal(port + "kernel:\n  table: 0\n"))
+        XCTAssertEqual(zero.keyPath, "kernel.table")
     }
 
     func testEverySettingIsRead() throws {

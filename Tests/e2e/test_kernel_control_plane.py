@@ -84,6 +84,7 @@ def klab(needs_root):
         yield lab
     finally:
         subprocess.run(["ip", "route", "del", ROUTE], capture_output=True)
+        subprocess.run(["ip", "route", "del", ROUTE, "table", "100"], capture_output=True)
         lab.down()
     assert lab.leftovers() == [], f"the lab was not removed: {lab.leftovers()}"
 
@@ -170,13 +171,15 @@ def test_router_answers_and_hosts_reach_each_other_without_static_neighbors(klab
     assert punt["sync"]["neighbors"] >= 4, punt["sync"]
 
 
-def test_kernel_route_is_mirrored_into_the_fast_path(klab, forwarder, tmp_path, dpdk_prefix):
+@pytest.mark.parametrize("table", [None, 100], ids=["main", "table-100"])
+def test_kernel_route_is_mirrored_into_the_fast_path(klab, forwarder, tmp_path, dpdk_prefix, table):
     klab.run(1, "ip", "addr", "add", f"{TARGET}/32", "dev", "lo")
-    fwd = start(forwarder, klab, tmp_path, dpdk_prefix)
+    in_table = [] if table is None else ["table", str(table)]
+    fwd = start(forwarder, klab, tmp_path, dpdk_prefix, policer="" if table is None else f"  table: {table}\n")
     try:
         wait_ping(klab, 0, "198.18.1.2")
         assert received(ping(klab, 0, TARGET, count=2, check=False)) == 0
-        subprocess.run(["ip", "route", "add", ROUTE, "via", "198.18.1.2"], check=True)
+        subprocess.run(["ip", "route", "add", ROUTE, "via", "198.18.1.2"] + in_table, check=True)
         added = time.monotonic()
         deadline = added + 1.0
         while received(ping(klab, 0, TARGET, count=1, interval="0.2", check=False)) == 0:
@@ -184,7 +187,7 @@ def test_kernel_route_is_mirrored_into_the_fast_path(klab, forwarder, tmp_path, 
         took = time.monotonic() - added
         assert took < 1.0 + 1.0, took          # one ping's own wait (-W 1) included
         assert received(ping(klab, 0, TARGET, count=10, interval="0.05")) == 10
-        subprocess.run(["ip", "route", "del", ROUTE], check=True)
+        subprocess.run(["ip", "route", "del", ROUTE] + in_table, check=True)
         time.sleep(1.0)
         assert received(ping(klab, 0, TARGET, count=3, interval="0.2", check=False)) == 0
     finally:
