@@ -116,12 +116,35 @@ public final class KernelSync: @unchecked Sendable {
             logger.error("kernel mirror: cannot open netlink sockets: \(error); routes and neighbors are not mirrored")
             return
         }
+        var lastApply: UInt64 = 0
         while !stopFlag.isSet {
-            let batch = mirror.poll(timeoutMilliseconds: 20)
+            let batch = gather(mirror, window: lastApply)
             if let failure = batch.failure { logger.warning("kernel mirror: \(failure)") }
+            let began = monotonicNanoseconds()
             apply(batch, mirror: mirror)
+            lastApply = batch.changes.isEmpty ? lastApply : monotonicNanoseconds() - began
             resolve(path.takeResolveRequests(), client: client)
         }
+    }
+
+    /// One poll, then, while changes keep coming (a routing daemon loading a table), more polls
+    /// for as long as the last batch took to apply (at least 2 ms, at most 200 ms). Each batch
+    /// costs a copy of the control-plane table and an RCU grace period, whatever its size, so
+    /// under load the batches grow with the table instead of their number; a lone change is
+    /// applied at once.
+    func gather(_ mirror: KernelMirror, window: UInt64) -> MirrorBatch {
+        var batch = mirror.poll(timeoutMilliseconds: 20)
+        guard !batch.changes.isEmpty else { return batch }
+        let until = monotonicNanoseconds() + min(max(window, 2_000_000), 200_000_000)
+        while batch.failure == nil && monotonicNanoseconds() < until {
+            let more = mirror.poll(timeoutMilliseconds: 1)
+            batch.changes += more.changes
+            batch.resyncs += more.resyncs
+            batch.malformed += more.malformed
+            batch.failure = more.failure
+            if more.changes.isEmpty { break }
+        }
+        return batch
     }
 
     /// Applies one poll's changes in one plane update (one RCU grace period per batch).
