@@ -7,7 +7,10 @@ main table; and in h2 (198.18.1.2, AS 65002), announcing 198.18.20.0/24 (h2 owns
 lo). The BGP session itself runs through the punt path (class `routing`) and back through the
 inject ring. Checked: the session comes up; the kernel route (proto bird) is mirrored and h1's
 pings to 198.18.20.1 are answered, forwarded by the fast path (the forwarder counts a mirrored
-route); after h2 withdraws the prefix, the pings stop.
+route); a ping flood at the router's address (the `local` class held to 200 packets/s) is
+policed while the pings to the prefix all pass and the session stays up; after h2 withdraws
+the prefix, the pings stop. eBGP sends with TTL 1, so the session also shows that punted
+packets reach the kernel with their TTL untouched.
 
 Only 198.18.0.0/15; both daemons, the lab and the twins are removed whatever happens.
 """
@@ -100,7 +103,7 @@ def kernel_has_route() -> bool:
 
 def test_bgp_route_from_bird_is_forwarded_by_the_fast_path(klab, forwarder, tmp_path, dpdk_prefix):
     klab.run(1, "ip", "addr", "add", f"{TARGET}/32", "dev", "lo")
-    fwd = start(forwarder, klab, tmp_path, dpdk_prefix)
+    fwd = start(forwarder, klab, tmp_path, dpdk_prefix, policer="  policer:\n    local: {rate: 200, burst: 20}\n")
     birds = []
     try:
         wait_ping(klab, 0, "198.18.1.2")
@@ -117,6 +120,14 @@ def test_bgp_route_from_bird_is_forwarded_by_the_fast_path(klab, forwarder, tmp_
         wait_ping(klab, 0, TARGET, timeout=5)
         out = ping(klab, 0, TARGET, count=20, interval="0.05")
         assert received(out) == 20, out
+        # A flood at the router: policed; forwarding and the BGP session carry on.
+        flood = subprocess.Popen(["ip", "netns", "exec", klab.ns[0], "ping", "-f", "-q", "-w", "4", "198.18.0.1"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.5)
+        out = ping(klab, 0, TARGET, count=40, interval="0.05")
+        assert received(out) == 40, out
+        flood.wait(timeout=30)
+        assert "Established" in router.ctl("show", "protocols", "h2"), "the BGP session fell during the flood"
         # Withdraw: h2 stops announcing; BIRD removes the kernel route; the fast path follows.
         host.ctl("disable", "announced")
         deadline = time.monotonic() + 10
@@ -133,5 +144,7 @@ def test_bgp_route_from_bird_is_forwarded_by_the_fast_path(klab, forwarder, tmp_
         subprocess.run(["ip", "route", "del", PREFIX], capture_output=True)
     punt = stats["punt"]
     assert punt["classes"]["routing"]["punted"] > 0, punt["classes"]
+    assert punt["classes"]["routing"]["policed"] == 0, punt["classes"]
+    assert punt["classes"]["local"]["policed"] > 0, punt["classes"]
     assert punt["sync"]["batches"] > 0, punt["sync"]
     assert stats["drops"]["no_route"] > 0, "the pings after the withdrawal were not dropped as no_route"
