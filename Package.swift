@@ -49,7 +49,7 @@ let package = Package(
         ),
         .target(
             name: "Dataplane",
-            dependencies: ["DPDK", "Packet", "Forwarding", "Config", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["DPDK", "Packet", "Forwarding", "Config", "Netlink", .product(name: "Logging", package: "swift-log")],
             swiftSettings: [.unsafeFlags(dpdkIncludes.flatMap { ["-Xcc", $0] } + ["-Xcc", "-msse4.2"])] + dataPlaneSwift
         ),
         .executableTarget(

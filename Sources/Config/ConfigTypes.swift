@@ -114,6 +114,11 @@ public struct PortConfig: Sendable {
     public var addresses: [InterfaceAddress]
     /// The header fields RSS hashes when the port has several RX queues (or in pipeline mode).
     public var rssHash: [RSSHashField]
+    /// The name of the port's twin interface in the kernel (`kernel.enabled`); nil: the
+    /// port's name.
+    public var kernelInterface: String?
+    /// The twin's name as created.
+    public var kernelName: String { kernelInterface ?? name }
 
     public init(name: String, device: String, mac: MACAddress? = nil, rxQueues: Int = 1, txQueues: Int = 1,
                 rxDescriptors: Int = 1024, txDescriptors: Int = 1024, mtu: Int = 1500, promiscuous: Bool = false,

@@ -35,6 +35,10 @@ enum ConfigValidation {
             if let j = ports[..<i].firstIndex(where: { $0.name == port.name }) {
                 throw sources.error(at: "ports[\(i)].name", "port name \"\(port.name)\" is already used by ports[\(j)], and port names must be unique")
             }
+            if let j = ports[..<i].firstIndex(where: { $0.kernelName == port.kernelName }) {
+                throw sources.error(at: port.kernelInterface == nil ? "ports[\(i)].name" : "ports[\(i)].kernel_interface",
+                                    "kernel interface name \"\(port.kernelName)\" is already the twin of ports[\(j)] (\"\(ports[j].name)\"), and each port needs a twin of its own: set kernel_interface")
+            }
             if let j = ports[..<i].firstIndex(where: { deviceIdentity($0.device) == deviceIdentity(port.device) }) {
                 throw sources.error(at: "ports[\(i)].device", "device \"\(deviceIdentity(port.device))\" is already used by ports[\(j)] (\"\(ports[j].name)\"), and each port needs its own device")
             }

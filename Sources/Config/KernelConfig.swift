@@ -18,6 +18,8 @@ public struct KernelConfig: Sendable, Equatable {
     public var puntRingSize: Int
     /// Per punt class (`PuntClass.name`): the policer's limit.
     public var policer: [PuntClass: Limit]
+    /// The kernel routing table whose routes through the twins are mirrored (254: main).
+    public var table: Int = 254
 
     public init(enabled: Bool = false, puntRingSize: Int = 1024, policer: [PuntClass: Limit] = KernelConfig.defaultPolicer) {
         self.enabled = enabled
@@ -32,17 +34,24 @@ public struct KernelConfig: Sendable, Equatable {
         })
     }
 
-    static let keys = ["enabled", "punt_ring_size", "policer"]
+    static let keys = ["enabled", "punt_ring_size", "policer", "table"]
 
     init(from value: ConfigValue?) throws {
         self.init()
         guard let value else { return }
-        let m = try value.mapping(keys: Self.keys, what: "a mapping of kernel control-plane settings (enabled, punt_ring_size, policer)")
+        let m = try value.mapping(keys: Self.keys, what: "a mapping of kernel control-plane settings (enabled, punt_ring_size, policer, table)")
         if let v = m.optional("enabled") { enabled = try v.bool() }
         if let v = m.optional("punt_ring_size") {
             let size = try v.int(64...65536)
             guard size & (size - 1) == 0 else { throw v.error("expected a power of two between 64 and 65536, found \(size)") }
             puntRingSize = size
+        }
+        // Table ids are 32-bit; 0 is RT_TABLE_UNSPEC, 255 the local table (the router's own
+        // addresses, not routes to mirror).
+        if let v = m.optional("table") {
+            let id = try v.int(1...Int(UInt32.max))
+            guard id != 255 else { throw v.error("expected a routing table other than 255 (local, the kernel's own addresses), found 255") }
+            table = id
         }
         if let v = m.optional("policer") {
             let classes = try v.mapping(keys: PuntClass.allCases.map(\.name),

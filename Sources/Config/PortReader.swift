@@ -7,7 +7,7 @@ let maxQueuesPerPort = 64
 
 extension PortConfig {
     static let keys = ["name", "device", "mac", "rx_queues", "tx_queues", "rx_descriptors", "tx_descriptors",
-                       "mtu", "promiscuous", "addresses", "rss_hash"]
+                       "mtu", "promiscuous", "addresses", "rss_hash", "kernel_interface"]
 
     /// `workerCount` is the default for `tx_queues`: one TX queue per worker, so workers never
     /// share a queue and need no lock to transmit.
@@ -31,6 +31,17 @@ extension PortConfig {
         if let v = m.optional("mtu") { mtu = try v.int(68...9600) }
         if let v = m.optional("promiscuous") { promiscuous = try v.bool() }
         if let v = m.optional("rss_hash") { rssHash = try v.rssHashFields() }
+        if let v = m.optional("kernel_interface") {
+            // Linux interface names: at most 15 bytes (IFNAMSIZ - 1); these characters are the
+            // ones every tool accepts unquoted.
+            let what = "an interface name of 1 to 15 characters from A-Z, a-z, 0-9, '_', '.' and '-'"
+            let twin = try v.string(what: what)
+            guard (1...15).contains(twin.utf8.count), twin != ".", twin != "..",
+                  twin.unicodeScalars.allSatisfy({ $0.isASCII && (("A"..."Z").contains($0) || ("a"..."z").contains($0) || ("0"..."9").contains($0) || "_.-".unicodeScalars.contains($0)) }) else {
+                throw v.error("expected \(what), found \(v.found)")
+            }
+            kernelInterface = twin
+        }
         if let v = m.optional("addresses") {
             addresses = try v.list(what: "a list of addresses such as [198.18.0.1/24, 2001:db8::1/64]")
                 .map { try $0.interfaceAddress() }

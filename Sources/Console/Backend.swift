@@ -314,4 +314,6 @@ public protocol ConsoleBackend: AnyObject, Sendable {
     func deleteRoute(_ prefix: IPPrefix) throws
     func addNeighbor(_ address: IPAddress, mac: MACAddress, port: String) throws
     func deleteNeighbor(_ address: IPAddress) throws
+    /// The kernel control plane's counters; nil when it is off (KernelViews.swift has the default).
+    func kernel() -> KernelStatus?
 }

@@ -12,6 +12,8 @@ enum Command: Equatable {
     case showXstats(port: String)
     case showWorkers
     case showRings
+    case showPunt
+    case showSync
     case showErrors(all: Bool)
     case showRoutes(within: IPPrefix?)
     case showRoute(IPAddress)
@@ -75,6 +77,8 @@ enum CommandParser {
         case "show version": return try noArguments(.showVersion)
         case "show workers": return try noArguments(.showWorkers)
         case "show rings": return try noArguments(.showRings)
+        case "show punt": return try noArguments(.showPunt)
+        case "show sync": return try noArguments(.showSync)
         case "show neighbors": return try noArguments(.showNeighbors)
         case "show memory": return try noArguments(.showMemory)
         case "show config": return try noArguments(.showConfig)

@@ -324,6 +324,10 @@ final class ConsoleSession: ChannelInboundHandler {
             answer(Views.workers(core.history.view(now: backend.sample()), json: json))
         case .showRings:
             answer(Views.rings(core.history.view(now: backend.sample()), json: json))
+        case .showPunt:
+            answer(Views.punt(backend.kernel(), json: json))
+        case .showSync:
+            answer(Views.sync(backend.kernel(), json: json))
         case .showErrors(let all):
             answer(Views.errors(core.history.view(now: backend.sample()), all: all, json: json))
         case .showNeighbors:

@@ -48,6 +48,10 @@ public enum EALArguments {
         // Without an allow-list EAL would grab every PCI device bound to a DPDK driver.
         if pci.isEmpty { args.append("--no-pci") } else { for device in pci { args += ["-a", device] } }
         for device in config.ports.map(\.device) where !isPCIAddress(device) { args += ["--vdev", device] }
+        // The twins: one net_tap per port, after the ports so their port ids follow.
+        if config.kernel.enabled {
+            for (index, port) in config.ports.enumerated() { args += ["--vdev", KernelPath.vdev(index: index, port: port)] }
+        }
         return args + config.eal.extraArgs
     }
 

@@ -28,6 +28,10 @@ public final class Forwarder {
     let stopFlag: UnsafeMutablePointer<UInt32>
     var launched: [UInt32] = []
     var ealStarted = false
+    /// Kernel control plane (`kernel.enabled`): the twins and the punt path, and the mirror of
+    /// the kernel's routes and neighbors; nil when off.
+    public private(set) var kernel: KernelPath?
+    public private(set) var sync: KernelSync?
     /// Whether EAL runs on hugepages (else --no-huge), as decided at setup.
     public private(set) var usesHugepages = false
     /// DPDK memory the two copies of the forwarding tables took, measured when they were made:
@@ -98,6 +102,14 @@ public final class Forwarder {
             let rss = portRSS[index] == 0 ? "off" : RSSHash.names(portRSS[index]).joined(separator: " ")
             logger.info("port \(c.name): \(c.device) driver \(port.driverName), MAC \(portMACs[index]), MTU \(c.mtu), \(c.rxQueues) RX / \(c.txQueues) TX queues, RSS \(rss), link \(port.link.description)")
         }
+        if config.kernel.enabled, let plane {
+            let kernel = try KernelPath(config: config, ports: ports, macs: portMACs, pool: pool, socket: socket)
+            self.kernel = kernel
+            sync = try KernelSync(config: config, plane: plane, path: kernel, logger: logger)
+            for (index, c) in config.ports.enumerated() {
+                logger.info("port \(c.name): twin interface \(c.kernelName) (net_tap port \(kernel.taps[index].id), ifindex \(sync?.ifindexes[index] ?? 0)) has the port's addresses")
+            }
+        }
     }
 
     func buildTables(socket: Int32) throws {
@@ -152,6 +164,8 @@ public final class Forwarder {
             let workerCounters = WorkerCounters.allocate(ports: ports.count, rings: pipeline ? config.threading.rxCores.count : 0)
             counters.append(workerCounters)
             let rings = receive?.rings(toWorker: workerIndex) ?? []
+            // Port p's inject ring is drained by worker p % workers, which has a TX queue on p.
+            let injected = kernel == nil ? [] : Array(stride(from: workerIndex, to: ports.count, by: config.eal.workerCores.count))
             let setup = UnsafeMutablePointer<WorkerSetup>.allocate(capacity: 1)
             setup.initialize(to: WorkerSetup(
                 lcore: UInt32(core), queues: queues, txQueue: UInt16(workerIndex),
@@ -159,7 +173,9 @@ public final class Forwarder {
                 slots: UnsafePointer(plane.slots), active: UnsafePointer(plane.active), qsbr: plane.qsbr,
                 thread: UInt32(workerIndex), counters: workerCounters, stop: stopFlag, drainCycles: drainCycles,
                 pool: pool.pointer, identities: identities, icmpErrors: config.icmpErrors,
-                pipeline: pipeline, rings: rings, ringBurst: config.threading.ringBurst, portIndexOfID: portIndexOfID))
+                pipeline: pipeline, rings: rings, ringBurst: config.threading.ringBurst, portIndexOfID: portIndexOfID,
+                puntRing: kernel?.puntRings[workerIndex].pointer, policer: kernel == nil ? [] : KernelPath.policer(config.kernel),
+                injectRings: injected.map { kernel!.injectRings[$0].pointer }, injectPorts: injected))
             workerSetups.append(setup)
             let described = pipeline
                 ? "rings " + config.threading.rxCores.map { ReceiveCores.ringName(rx: $0, worker: core) }.joined(separator: " ")
@@ -169,6 +185,8 @@ public final class Forwarder {
             logger.info("worker on core \(core) polls \(described), TX queue \(workerIndex)")
         }
         try receive?.launch(ports: ports, logger: logger)
+        kernel?.start()
+        sync?.start()
     }
 
     public func snapshot() -> StatsSnapshot {
@@ -223,14 +241,36 @@ public final class Forwarder {
                 }
             }
         }
+        var punt: PuntStats?
+        if let kernel {
+            var p = PuntStats()
+            for values in workerValues {
+                for c in PuntClass.allCases {
+                    p.punted[c.rawValue] += values[WorkerCounters.puntedBase + c.rawValue]
+                    p.policed[c.rawValue] += values[WorkerCounters.policedBase + c.rawValue]
+                }
+                p.ringFull += values[WorkerCounters.puntRingFull]
+                p.injected += values[WorkerCounters.injected]
+            }
+            p.twins = config.ports.enumerated().map { index, c in
+                let v = kernel.portCounters(index)
+                return PuntStats.Twin(port: c.name, interface: c.kernelName, toKernel: v[0], toKernelDropped: v[1], fromKernel: v[2], fromKernelDropped: v[3])
+            }
+            p.sync = sync?.snapshot ?? SyncStats()
+            punt = p
+        }
         return StatsSnapshot(ports: portStats, workers: workers, mempoolSize: pool?.size ?? 0,
                              mempoolAvailable: pool?.available ?? 0, tscHz: EAL.tscHz,
-                             mode: config.threading.mode, rings: rings)
+                             mode: config.threading.mode, rings: rings, punt: punt)
     }
 
     /// Tells the workers to stop and waits until each has drained its TX buffers and returned.
     /// In pipeline mode the receive cores stop first, so the workers can empty their rings.
     public func stopWorkers() {
+        // The kernel side first: workers never wait for it, and it must not feed the inject
+        // rings of workers that stopped.
+        sync?.stop()
+        kernel?.stop()
         receive?.stop()
         SharedMemory.storeRelease(stopFlag, 1)
         for lcore in launched { Lcore.wait(lcore) }
@@ -245,6 +285,12 @@ public final class Forwarder {
             let left = receive.release()
             if left > 0 { logger.warning("\(left) packets were still in the rings after the workers stopped; freed") }
             self.receive = nil
+        }
+        if let kernel {
+            let left = kernel.release()
+            if left > 0 { logger.info("\(left) packets were still in the punt and inject rings; freed") }
+            self.kernel = nil
+            sync = nil
         }
         for port in startedPorts { port.stop() }
         startedPorts.removeAll()

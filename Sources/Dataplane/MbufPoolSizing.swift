@@ -9,6 +9,8 @@ public struct MbufPoolSizing {
     public var slack = 0
     /// Pipeline mode: every ring full, and each receive core's RX burst and staged bursts.
     public var pipeline = 0
+    /// Kernel control plane: every punt and inject ring full, the taps' rings.
+    public var kernel = 0
 
     public init(_ config: SwiftfwdConfig) {
         for port in config.ports {
@@ -23,6 +25,10 @@ public struct MbufPoolSizing {
             let rx = config.threading.rxCores.count, workers = config.eal.workerCores.count
             pipeline = rx * workers * config.threading.ringSize + rx * (BurstPipeline.capacity + workers * config.threading.ringBurst)
         }
+        if config.kernel.enabled {
+            kernel = (config.eal.workerCores.count + config.ports.count) * config.kernel.puntRingSize
+                + config.ports.count * 2 * KernelPath.descriptors + BurstPipeline.capacity
+        }
         // Drivers that keep mbufs of their own (net_pcap infinite_rx keeps a copy of its whole
         // file; set mempool.mbufs for large files) and control-plane use.
         slack = 8192
@@ -30,7 +36,7 @@ public struct MbufPoolSizing {
 
     /// Rounded up to 2^n - 1, the size rte_mempool stores most compactly.
     public var total: Int {
-        let needed = rings + workerBuffers + caches + pipeline + slack
+        let needed = rings + workerBuffers + caches + pipeline + kernel + slack
         var size = 1
         while size - 1 < needed { size <<= 1 }
         return size - 1
@@ -38,6 +44,7 @@ public struct MbufPoolSizing {
 
     public var explanation: String {
         let handOver = pipeline == 0 ? "" : " + \(pipeline) in pipeline rings and receive bursts"
-        return "\(rings) in RX/TX rings + \(workerBuffers) in worker bursts and TX buffers\(handOver) + \(caches) in lcore caches + \(slack) slack, rounded to \(total)"
+        let punt = kernel == 0 ? "" : " + \(kernel) in punt/inject rings and taps"
+        return "\(rings) in RX/TX rings + \(workerBuffers) in worker bursts and TX buffers\(handOver)\(punt) + \(caches) in lcore caches + \(slack) slack, rounded to \(total)"
     }
 }

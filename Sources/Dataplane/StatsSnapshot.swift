@@ -54,6 +54,27 @@ public struct RingStats: Sendable {
     public var dropped: UInt64
 }
 
+/// The kernel control plane's counters: per punt class (PuntClass order) what the workers
+/// punted and what the policer dropped; punts a full ring refused; per port what went to and
+/// came from the twin. Nil in a snapshot when `kernel.enabled` is false.
+public struct PuntStats: Sendable {
+    public struct Twin: Sendable {
+        public var port: String
+        public var interface: String
+        public var toKernel: UInt64 = 0
+        public var toKernelDropped: UInt64 = 0
+        public var fromKernel: UInt64 = 0
+        public var fromKernelDropped: UInt64 = 0
+    }
+    public var punted = [UInt64](repeating: 0, count: PuntClass.allCases.count)
+    public var policed = [UInt64](repeating: 0, count: PuntClass.allCases.count)
+    public var ringFull: UInt64 = 0
+    /// Packets from the kernel the workers queued for transmit.
+    public var injected: UInt64 = 0
+    public var twins: [Twin] = []
+    public var sync = SyncStats()
+}
+
 /// Everything the control plane shows, copied out of the workers' counters at one moment.
 /// The console and the shutdown report read this; nothing reads worker memory directly.
 public struct StatsSnapshot: Sendable {
@@ -64,6 +85,7 @@ public struct StatsSnapshot: Sendable {
     public var tscHz: UInt64
     public var mode: ThreadingMode = .runToCompletion
     public var rings: [RingStats] = []
+    public var punt: PuntStats?
 
     public func drops(_ reason: DropReason) -> UInt64 {
         workers.reduce(0) { $0 + $1.drops[Int(reason.rawValue)] }
@@ -100,6 +122,19 @@ public struct StatsSnapshot: Sendable {
             "icmp_errors": ["sent": icmpErrorsSent, "rate_limited": icmpErrorsRateLimited],
             "mempool": ["size": mempoolSize, "available": mempoolAvailable, "leaked": leaked.map { $0 as Any } ?? NSNull()],
             "tsc_hz": tscHz,
+            "punt": punt.map { p -> Any in
+                var classes: [String: Any] = [:]
+                for c in PuntClass.allCases { classes[c.name] = ["punted": p.punted[c.rawValue], "policed": p.policed[c.rawValue]] }
+                return ["classes": classes, "ring_full": p.ringFull, "injected": p.injected,
+                        "kernel": p.twins.map { t -> [String: Any] in
+                            ["port": t.port, "interface": t.interface, "tx": t.toKernel, "tx_dropped": t.toKernelDropped,
+                             "rx": t.fromKernel, "rx_dropped": t.fromKernelDropped]
+                        },
+                        "sync": ["routes": p.sync.routes, "neighbors": p.sync.neighbors, "resyncs": p.sync.resyncs,
+                                 "overruns": p.sync.overruns, "batches": p.sync.batches, "refused": p.sync.refused,
+                                 "resolve_requests": p.sync.resolveRequests, "last_lag_us": p.sync.lastLagMicroseconds,
+                                 "max_lag_us": p.sync.maxLagMicroseconds]]
+            } ?? NSNull(),
         ]
         let data = try! JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
         return String(decoding: data, as: UTF8.self)

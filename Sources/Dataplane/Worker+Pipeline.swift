@@ -16,6 +16,7 @@ extension Worker {
         while SharedMemory.loadAcquire(stop) == 0 {
             var received = 0
             for r in 0..<rings.count { received &+= take(r) }
+            for r in 0..<injectRings.count { received &+= drainInject(r) }
             let now = readTSC()
             if received > 0 {
                 counters.add(WorkerCounters.busyCycles, now &- previous)

@@ -43,6 +43,12 @@ public struct WorkerSetup {
     public var ringBurst = BurstPipeline.capacity
     /// Pipeline mode: the port index of each DPDK port id (mbuf->port), -1 where none.
     public var portIndexOfID: [Int] = []
+    /// Kernel control plane (nil when off): this worker's punt ring, its policer buckets (one
+    /// per PuntClass, in rawValue order), and the inject rings it drains with their ports.
+    public var puntRing: OpaquePointer? = nil
+    public var policer: [TokenBucket] = []
+    public var injectRings: [OpaquePointer] = []
+    public var injectPorts: [Int] = []
 }
 
 /// The poll loop of one worker. All state is in this struct, held in a local variable of the
@@ -70,6 +76,18 @@ public struct Worker {
     let rings: UnsafeMutableBufferPointer<OpaquePointer>
     let ringBurst: Int
     let portIndexOfID: UnsafeMutableBufferPointer<Int>
+    // Kernel control plane; see KernelPath.swift. `puntRing` nil: nothing is punted.
+    let puntRing: OpaquePointer?
+    let buckets: UnsafeMutablePointer<TokenBucket>
+    /// One burst's conforming punts, with their class and the drop reason they would count
+    /// under should the ring refuse them.
+    let punts: UnsafeMutablePointer<MbufPointer?>
+    let puntClasses: UnsafeMutablePointer<PuntClass>
+    let puntReasons: UnsafeMutablePointer<DropReason>
+    let injectRings: UnsafeMutableBufferPointer<OpaquePointer>
+    let injectPorts: UnsafeMutableBufferPointer<Int>
+    /// Scratch for one burst taken from an inject ring.
+    let injected: UnsafeMutablePointer<MbufPointer?>
 
     public init(_ setup: WorkerSetup) {
         queues = .allocate(capacity: setup.queues.count)
@@ -99,6 +117,21 @@ public struct Worker {
         ringBurst = min(setup.ringBurst, BurstPipeline.capacity)
         portIndexOfID = .allocate(capacity: setup.portIndexOfID.count)
         _ = portIndexOfID.initialize(from: setup.portIndexOfID)
+        puntRing = setup.policer.count == PuntClass.allCases.count ? setup.puntRing : nil
+        buckets = .allocate(capacity: PuntClass.allCases.count)
+        for c in 0..<PuntClass.allCases.count {
+            (buckets + c).initialize(to: c < setup.policer.count ? setup.policer[c] : TokenBucket(rate: 0, burst: 1, ticksPerSecond: 1))
+        }
+        punts = .allocate(capacity: BurstPipeline.capacity)
+        puntClasses = .allocate(capacity: BurstPipeline.capacity)
+        puntClasses.initialize(repeating: .other, count: BurstPipeline.capacity)
+        puntReasons = .allocate(capacity: BurstPipeline.capacity)
+        puntReasons.initialize(repeating: .local, count: BurstPipeline.capacity)
+        injectRings = .allocate(capacity: setup.injectRings.count)
+        _ = injectRings.initialize(from: setup.injectRings)
+        injectPorts = .allocate(capacity: setup.injectPorts.count)
+        _ = injectPorts.initialize(from: setup.injectPorts)
+        injected = .allocate(capacity: BurstPipeline.capacity)
     }
 
     public func deallocate() {
@@ -113,6 +146,13 @@ public struct Worker {
         portMACs.deallocate()
         rings.deallocate()
         portIndexOfID.deallocate()
+        buckets.deallocate()
+        punts.deallocate()
+        puntClasses.deallocate()
+        puntReasons.deallocate()
+        injectRings.deallocate()
+        injectPorts.deallocate()
+        injected.deallocate()
     }
 
     /// Polls until told to stop, then sends what is buffered and returns.
@@ -124,6 +164,7 @@ public struct Worker {
         while SharedMemory.loadAcquire(stop) == 0 {
             var received = 0
             for q in 0..<queues.count { received &+= poll(queues[q]) }
+            for r in 0..<injectRings.count { received &+= drainInject(r) }
             let now = readTSC()
             // l3fwd-style accounting: a loop that moved packets is busy time, else idle.
             if received > 0 {
@@ -176,15 +217,40 @@ public struct Worker {
     }
 
     /// Counts and frees the burst's drops; those that deserve an ICMP error get one, sent back
-    /// out of the port they came in on.
+    /// out of the port they came in on. With the kernel control plane on, the drops the kernel
+    /// should see (PuntDecision) are policed per class and the conforming ones go to the punt
+    /// ring instead of being freed, untouched, in one enqueue at the end.
     mutating func handleDrops(port: Int, slot: UnsafePointer<PlaneSlot>) {
         var errorCount = 0
         var errorBytes: UInt64 = 0
+        var puntCount = 0
+        var kept = 0
+        let now = readTSC()
         for d in 0..<pipeline.dropCount {
             let reason = pipeline.dropReasons[d]
+            let m = pipeline.dropped[d].unsafelyUnwrapped
+            if puntRing != nil,
+               let punt = PuntDecision.punt(reason, frame: Mbuf.data(m), length: Int(Mbuf.dataLength(m))) {
+                if buckets[punt.rawValue].take(now: now) {
+                    punts[puntCount] = m
+                    puntClasses[puntCount] = punt
+                    puntReasons[puntCount] = reason
+                    puntCount &+= 1
+                    continue
+                }
+                // Over the class's rate: dropped as it would be without a kernel, and counted.
+                counters.add(WorkerCounters.policedBase &+ punt.rawValue, 1)
+                counters.countDrop(reason)
+                pipeline.dropped[kept] = m
+                kept &+= 1
+                continue
+            }
             counters.countDrop(reason)
+            // Compacted in place (kept <= d): what is left at the front is freed below.
+            pipeline.dropped[kept] = m
+            kept &+= 1
             guard icmp.enabled && ICMPResponder.answers(reason) else { continue }
-            switch icmp.respond(to: pipeline.dropped[d].unsafelyUnwrapped, reason: reason, port: port, now: readTSC(), slot: slot) {
+            switch icmp.respond(to: m, reason: reason, port: port, now: now, slot: slot) {
             case .send(let reply):
                 errors[errorCount] = reply
                 errorCount &+= 1
@@ -195,11 +261,40 @@ public struct Worker {
                 break
             }
         }
-        Mbuf.free(pipeline.dropped, count: pipeline.dropCount)
+        Mbuf.free(pipeline.dropped, count: kept)
+        if puntCount > 0 { punt(puntCount) }
         if errorCount > 0 {
             counters.add(WorkerCounters.icmpErrorsSent, UInt64(errorCount))
             queueForTransmit(errors, count: errorCount, bytes: errorBytes, port: port)
         }
+    }
+
+    /// Enqueues the burst's conforming punts in one call; what the ring refuses (the kernel
+    /// thread is behind) is freed and counted under its drop reason and `punt_ring_full`.
+    /// A worker never waits for the kernel (GUIDE rule 6).
+    @inline(__always)
+    func punt(_ count: Int) {
+        let ring = puntRing.unsafelyUnwrapped
+        let queued = PacketRing.enqueue(ring, punts, count: count)
+        for i in 0..<queued { counters.add(WorkerCounters.puntedBase &+ puntClasses[i].rawValue, 1) }
+        if queued < count {
+            for i in queued..<count { counters.countDrop(puntReasons[i]) }
+            counters.add(WorkerCounters.puntRingFull, UInt64(count &- queued))
+            Mbuf.free(punts + queued, count: count &- queued)
+        }
+    }
+
+    /// Takes one burst the kernel sent out of a twin from inject ring `r` and queues it on
+    /// that port's TX buffer, untouched. An empty ring costs one load and compare.
+    @inline(__always)
+    func drainInject(_ r: Int) -> Int {
+        let count = PacketRing.dequeue(injectRings[r], into: injected, capacity: BurstPipeline.capacity)
+        if count == 0 { return 0 }
+        var bytes: UInt64 = 0
+        for i in 0..<count { bytes &+= UInt64(Mbuf.dataLength(injected[i].unsafelyUnwrapped)) }
+        counters.add(WorkerCounters.injected, UInt64(count))
+        queueForTransmit(injected, count: count, bytes: bytes, port: injectPorts[r])
+        return count
     }
 
     /// Adds a burst's packets for one port to its TX buffer, sending whenever it fills. A full

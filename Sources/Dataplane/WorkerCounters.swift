@@ -24,7 +24,14 @@ public struct WorkerCounters {
     /// ICMP errors sent, and those the rate limit held back.
     public static var icmpErrorsSent: Int { 5 }
     public static var icmpErrorsRateLimited: Int { 6 }
-    public static var fixedSlots: Int { 7 }
+    /// Kernel control plane: packets handed to the punt ring, per PuntClass; packets the
+    /// class's policer dropped, per PuntClass; punts the full ring refused; packets the kernel
+    /// sent that this worker queued for transmit (from its inject rings).
+    public static var puntedBase: Int { 7 }
+    public static var policedBase: Int { 11 }
+    public static var puntRingFull: Int { 15 }
+    public static var injected: Int { 16 }
+    public static var fixedSlots: Int { 17 }
     public static var dropBase: Int { fixedSlots }
     public static var portBase: Int { dropBase + DropReason.count }
     public static var slotsPerPort: Int { 4 }

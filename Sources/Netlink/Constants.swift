@@ -133,6 +133,8 @@ enum NeighborAttribute {
     /// ndm_flags: a proxy entry (answered for others), not a neighbor we can send to.
     static let flagProxy: UInt8 = 0x08
     static let flagRouter: UInt8 = 0x80
+    /// NTF_USE: "use" the entry, as a packet to it would: the kernel starts resolving it.
+    static let flagUse: UInt8 = 0x01
 }
 
 /// struct ifinfomsg (16 bytes) and IFLA_* attributes.

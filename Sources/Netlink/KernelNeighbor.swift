@@ -101,13 +101,13 @@ enum NeighborCodec {
                               isRouter: flags & NeighborAttribute.flagRouter != 0)
     }
 
-    static func encode(_ neighbor: KernelNeighbor, type: UInt16, flags: UInt16, sequence: UInt32 = 0) -> [UInt8] {
+    static func encode(_ neighbor: KernelNeighbor, type: UInt16, flags: UInt16, sequence: UInt32 = 0, neighborFlags: UInt8 = 0) -> [UInt8] {
         var b = MessageBuilder(type: type, flags: flags, sequence: sequence)
         b.appendU8(neighbor.address.netlinkFamily)
         b.appendZeros(3)                                        // ndm_pad1, ndm_pad2
         b.appendI32(neighbor.ifindex)
         b.appendU16(neighbor.state.rawValue)
-        b.appendU8(neighbor.isRouter ? NeighborAttribute.flagRouter : 0)
+        b.appendU8((neighbor.isRouter ? NeighborAttribute.flagRouter : 0) | neighborFlags)
         b.appendU8(1)                                           // ndm_type: RTN_UNICAST
         b.attribute(NeighborAttribute.destination, address: neighbor.address)
         if let mac = neighbor.mac { b.attribute(NeighborAttribute.linkLayerAddress, mac.bytes) }

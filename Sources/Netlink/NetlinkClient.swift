@@ -165,6 +165,20 @@ public final class NetlinkClient {
         try request(message, sequence: sequence, purpose: "set interface \(ifindex) \(what.joined(separator: ", "))")
     }
 
+    /// Asks the kernel to resolve `address` on interface `ifindex` as if a packet were going to
+    /// it (`ip neigh replace ADDR dev IF use`: RTM_NEWNEIGH with NTF_USE, which creates the
+    /// entry if needed and starts ARP or neighbor solicitation; the state sent is ignored).
+    /// The fast path asks this for a next hop it has no MAC for; the answer arrives later as a
+    /// neighbor notification.
+    public func resolveNeighbor(_ address: IPAddress, ifindex: Int32) throws(NetlinkError) {
+        let sequence = nextSequence()
+        let item = KernelNeighbor(address: address, mac: nil, ifindex: ifindex, state: .permanent)
+        let message = NeighborCodec.encode(item, type: MessageType.newNeighbor,
+                                           flags: MessageFlags.request | MessageFlags.ack | MessageFlags.create | MessageFlags.replace,
+                                           sequence: sequence, neighborFlags: NeighborAttribute.flagUse)
+        try request(message, sequence: sequence, purpose: "resolve neighbor \(address) on interface \(ifindex)")
+    }
+
     /// Sends a request with NLM_F_ACK and waits for its NLMSG_ERROR: 0 is success, a negative
     /// errno a refusal.
     func request(_ message: [UInt8], sequence: UInt32, purpose: String) throws(NetlinkError) {

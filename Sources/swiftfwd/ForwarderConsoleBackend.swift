@@ -67,6 +67,30 @@ final class ForwarderConsoleBackend: ConsoleBackend, @unchecked Sendable {
                            threading: threading, rings: rings)
     }
 
+    func kernel() -> KernelStatus? {
+        guard let punt = forwarder.snapshot().punt else { return nil }
+        let classes = PuntClass.allCases.map { c in
+            let limit = config.kernel.policer[c] ?? KernelConfig.Limit(rate: Int(c.defaultRate), burst: Int(c.defaultBurst))
+            return KernelStatus.PuntClassInfo(name: c.name, rate: limit.rate, burst: limit.burst,
+                                              punted: punt.punted[c.rawValue], policed: punt.policed[c.rawValue])
+        }
+        let twins = punt.twins.map {
+            KernelStatus.Twin(port: $0.port, interface: $0.interface, toKernel: $0.toKernel, toKernelDropped: $0.toKernelDropped,
+                              fromKernel: $0.fromKernel, fromKernelDropped: $0.fromKernelDropped)
+        }
+        var sync = KernelStatus.Sync()
+        sync.routes = punt.sync.routes
+        sync.neighbors = punt.sync.neighbors
+        sync.resyncs = punt.sync.resyncs
+        sync.overruns = punt.sync.overruns
+        sync.batches = punt.sync.batches
+        sync.refused = punt.sync.refused
+        sync.resolveRequests = punt.sync.resolveRequests
+        sync.lastLagMicroseconds = punt.sync.lastLagMicroseconds
+        sync.maxLagMicroseconds = punt.sync.maxLagMicroseconds
+        return KernelStatus(classes: classes, ringFull: punt.ringFull, twins: twins, sync: sync)
+    }
+
     func portIndex(_ name: String) throws -> Int {
         guard let index = config.ports.firstIndex(where: { $0.name == name }) else {
             let names = config.ports.map(\.name).joined(separator: ", ")

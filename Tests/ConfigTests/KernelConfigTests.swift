@@ -15,6 +15,16 @@ final class KernelConfigTests: XCTestCase {
         XCTAssertEqual(kernel.policer[.neighborDiscovery], KernelConfig.Limit(rate: 600, burst: 60))
         XCTAssertEqual(kernel.policer[.other], KernelConfig.Limit(rate: 600, burst: 60))
         XCTAssertEqual(kernel.policer[.local], KernelConfig.Limit(rate: 6000, burst: 600))
+        XCTAssertEqual(kernel.table, 254, "the main table")
+    }
+
+    func testTable() throws {
+        XCTAssertEqual(try accepted(port + "kernel:\n  table: 100\n").kernel.table, 100)
+        let local = try XCTUnwrap(refusal(port + "kernel:\n  table: 255\n"))
+        XCTAssertEqual(local.keyPath, "kernel.table")
+        XCTAssertTrue(local.message.contains("other than 255"), local.message)
+        let zero = try XCTUnwrap(refusal(port + "kernel:\n  table: 0\n"))
+        XCTAssertEqual(zero.keyPath, "kernel.table")
     }
 
     func testEverySettingIsRead() throws {
@@ -44,6 +54,34 @@ final class KernelConfigTests: XCTestCase {
         ]
         for (yaml, line, keyPath, expected) in cases {
             guard let error = refusal(port + yaml) else { continue }
+            XCTAssertEqual(error.line, line, yaml)
+            XCTAssertEqual(error.keyPath, keyPath, yaml)
+            XCTAssertTrue(error.message.contains(expected), "\(yaml): \(error.message)")
+        }
+    }
+
+    func testKernelInterfaceDefaultsToThePortNameAndCanBeSet() throws {
+        let config = try accepted("""
+        ports:
+          - { name: a, device: net_null0 }
+          - { name: b, device: net_null1, kernel_interface: Twin-b.1_x }
+        """)
+        XCTAssertEqual(config.ports[0].kernelName, "a")
+        XCTAssertNil(config.ports[0].kernelInterface)
+        XCTAssertEqual(config.ports[1].kernelName, "Twin-b.1_x")
+    }
+
+    func testBadKernelInterfacesAreRefused() {
+        let cases: [(String, Int, String, String)] = [
+            ("ports:\n  - { name: a, device: net_null0, kernel_interface: sixteen-chars-xx }\n", 2, "ports[0].kernel_interface", "1 to 15 characters"),
+            ("ports:\n  - { name: a, device: net_null0, kernel_interface: \"\" }\n", 2, "ports[0].kernel_interface", "1 to 15 characters"),
+            ("ports:\n  - { name: a, device: net_null0, kernel_interface: \"a b\" }\n", 2, "ports[0].kernel_interface", "1 to 15 characters"),
+            ("ports:\n  - { name: a, device: net_null0, kernel_interface: \"a/b\" }\n", 2, "ports[0].kernel_interface", "1 to 15 characters"),
+            ("ports:\n  - { name: a, device: net_null0 }\n  - { name: b, device: net_null1, kernel_interface: a }\n", 3,
+             "ports[1].kernel_interface", "already the twin of ports[0]"),
+        ]
+        for (yaml, line, keyPath, expected) in cases {
+            guard let error = refusal(yaml) else { XCTFail("accepted: \(yaml)"); continue }
             XCTAssertEqual(error.line, line, yaml)
             XCTAssertEqual(error.keyPath, keyPath, yaml)
             XCTAssertTrue(error.message.contains(expected), "\(yaml): \(error.message)")

@@ -66,8 +66,8 @@ final class CommandTests: XCTestCase {
         XCTAssertEqual(try s.run("show interfeces"), "error: unknown command \"show interfeces\"; did you mean \"show interfaces\"?\n")
         XCTAssertEqual(try s.run("route dell 198.18.4.0/24"), "error: unknown command \"route dell\"; did you mean \"route del\"?\n")
         XCTAssertEqual(try s.run("xyzzy"), "error: unknown command \"xyzzy\"; type \"help\" for the list of commands\n")
-        XCTAssertEqual(try s.run("show"), "error: incomplete command \"show\"; add one of: version, interfaces, workers, rings, errors, routes, route, neighbors, memory, config\n")
-        XCTAssertEqual(try s.run("show bananas"), "error: unknown command \"show bananas\"; after \"show\" give one of: version, interfaces, workers, rings, errors, routes, route, neighbors, memory, config\n")
+        XCTAssertEqual(try s.run("show"), "error: incomplete command \"show\"; add one of: version, interfaces, workers, rings, punt, sync, errors, routes, route, neighbors, memory, config\n")
+        XCTAssertEqual(try s.run("show bananas"), "error: unknown command \"show bananas\"; after \"show\" give one of: version, interfaces, workers, rings, punt, sync, errors, routes, route, neighbors, memory, config\n")
         XCTAssertEqual(try s.run("show version please"), "error: unexpected \"please\" after show version; usage: show version [json]\n")
         let long = String(repeating: "z", count: 300)
         XCTAssertEqual(try s.run(long), "error: unknown command \"\(String(repeating: "z", count: 37))...\"; type \"help\" for the list of commands\n",

@@ -186,6 +186,14 @@ final class FakeBackend: ConsoleBackend, @unchecked Sendable {
     func deleteRoute(_ prefix: IPPrefix) throws { try record("del \(prefix)") }
     func addNeighbor(_ address: IPAddress, mac: MACAddress, port: String) throws { try record("neighbor \(address) \(mac) \(port)") }
     func deleteNeighbor(_ address: IPAddress) throws { try record("neighbor del \(address)") }
+
+    /// nil: the kernel control plane is off.
+    var kernelStatus: KernelStatus? {
+        get { lock.withLock { _kernel } }
+        set { lock.withLock { _kernel = newValue } }
+    }
+    private var _kernel: KernelStatus?
+    func kernel() -> KernelStatus? { kernelStatus }
 }
 
 /// Log lines kept for assertions.

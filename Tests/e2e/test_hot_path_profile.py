@@ -2,7 +2,9 @@
 calls (retain/release, exclusivity checks, allocation) and no malloc/free.
 
 The forwarder replays a pcap forever (net_pcap infinite_rx) into a net_null sink while
-`perf record` samples the worker thread only. Any sample in a forbidden symbol fails the test;
+`perf record` samples the worker thread only. It runs twice: plain, and with the kernel control
+plane on, where one frame in eight is addressed to the router itself, so the punt path (punt
+decision, policer, punt ring, and the inject rings polled every loop) runs on the worker too. Any sample in a forbidden symbol fails the test;
 so does a profile that does not contain the pipeline (it would prove nothing).
 """
 import re
@@ -10,6 +12,8 @@ import shutil
 import subprocess
 import time
 from pathlib import Path
+
+import uuid
 
 import pytest
 
@@ -31,11 +35,16 @@ def worker_thread(pid: int) -> int:
     raise AssertionError("no EAL worker thread found")
 
 
-def test_worker_hot_path_has_no_runtime_calls(forwarder, dpdk_prefix, tmp_path, needs_root):
+@pytest.mark.parametrize("kernel", [False, True], ids=["plain", "kernel"])
+def test_worker_hot_path_has_no_runtime_calls(forwarder, dpdk_prefix, tmp_path, needs_root, kernel):
     if shutil.which("perf") is None:
         pytest.fail("perf is not installed (scripts/setup installs linux-perf)")
     frames = []
     for i in range(512):
+        if kernel and i % 8 == 0:
+            # To the router: punted (class local), mostly policed at these rates.
+            frames.append(p.ethernet(PORT_MAC, "02:00:00:00:00:99", p.ETH_IPV4,
+                                     p.ipv4("198.18.0.2", "198.18.0.1", p.udp(1000 + i, 9, b"x" * 18))))
         data = p.udp(1000 + i, 2000, b"x" * 18)
         frames.append(p.ethernet(PORT_MAC, "02:00:00:00:00:99", p.ETH_IPV4,
                                  p.ipv4("198.18.0.2", f"198.19.{i // 256}.{i % 256}", data)))
@@ -68,6 +77,12 @@ neighbors:
     mac: "{SINK_NEIGHBOR_MAC}"
     port: out
 """)
+    if kernel:
+        tag = uuid.uuid4().hex[:6]
+        text = config.read_text()
+        text = text.replace('    mac: "' + PORT_MAC + '"\n', '    mac: "' + PORT_MAC + '"\n    kernel_interface: swh' + tag + '0\n')
+        text = text.replace("    device: net_null0,no-rx=1\n", "    device: net_null0,no-rx=1\n    kernel_interface: swh" + tag + "1\n")
+        config.write_text(text + "kernel:\n  enabled: true\n")
     fwd = forwarder(config).start()
     fwd.wait_forwarding()
     time.sleep(1)
@@ -80,6 +95,9 @@ neighbors:
     assert status == 0, fwd.describe()
     stats = fwd.stats()
     assert stats["drops"]["no_route"] == 0 and stats["ports"][1]["tx_packets"] > 100000, stats
+    if kernel:
+        local = stats["punt"]["classes"]["local"]
+        assert local["punted"] > 0 and local["policed"] > 0, stats["punt"]
 
     report = subprocess.run(["perf", "report", "-i", str(data), "--stdio", "--no-children",
                              "--sort", "sym", "--percent-limit", "0"],

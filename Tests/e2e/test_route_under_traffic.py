@@ -118,13 +118,18 @@ class Lab:
         for old, new in [("iface=swf-p0", f"iface={self.ports[0]}"), ("iface=swf-p1", f"iface={self.ports[1]}"),
                          ('"02:00:00:00:00:00"', f'"{self.port_mac[0]}"'),
                          ('"02:00:00:00:00:01"', f'"{self.port_mac[1]}"'),
-                         ('"02:00:00:00:01:02"', f'"{self.host_mac[0]}"'),
-                         ('"02:00:00:00:02:02"', f'"{self.host_mac[1]}"'),
+                         # This test drives the fast path alone: static neighbors, no kernel twins
+                         # (whose punts would not be counted as the drops it checks).
+                         ("kernel:\n  enabled: true\n", ""),
                          # No hugepages: this test never competes with the demo or others for them.
                          ("file_prefix: swiftfwd-demo", f"file_prefix: {prefix}\n  hugepages: false")]:
             assert old in text, f"config/demo.yaml no longer has {old!r}; update this test"
             text = text.replace(old, new)
         text += f"\nconsole:\n  listen: 127.0.0.1:{console_port}\n"
+        text += "neighbors:\n" + "".join(
+            f'  - {{address: "{address}", mac: "{self.host_mac[i]}", port: p{i}}}\n'
+            for i, addresses in enumerate((("198.18.0.2", "2001:db8:0::2"), ("198.18.1.2", "2001:db8:1::2")))
+            for address in addresses)
         path = tmp_path / "route_under_traffic.yaml"
         path.write_text(text)
         return path

@@ -101,7 +101,12 @@ def port_args(specs: list, flag: str) -> dict:
 
 
 def checks(reading: dict, want_tx: dict, want_rx: dict) -> list:
-    """(ok, sentence) for every check over one reading of the three JSON answers."""
+    """(ok, sentence) for every check over one reading of the JSON answers. With the kernel
+    control plane on (`show punt`), what a port sent that came from its twin is not counted as
+    forwarded, and packets handed to or taken from the kernel count in each core's balance."""
+    punt = reading.get("punt", {})
+    kernel = punt.get("enabled", False)
+    from_kernel = {t["port"]: t["from_kernel"] - t["from_kernel_dropped"] for t in punt.get("twins", [])}
     ports = {p["name"]: p["counters"] for p in reading["interfaces"]["interfaces"]}
     workers = reading["workers"]["workers"]
     errors = reading["errors"]
@@ -112,7 +117,11 @@ def checks(reading: dict, want_tx: dict, want_rx: dict) -> list:
         if name not in ports:
             out.append((False, f"the console shows no port {name} (it shows {', '.join(ports) or 'none'})"))
     for name, c in ports.items():
-        if name in want_tx:
+        if name in want_tx and kernel:
+            forwarded = c["tx_packets"] - from_kernel.get(name, 0)
+            out.append((forwarded == want_tx[name],
+                        f"{name} sent {forwarded} packets to its host (and {from_kernel.get(name, 0)} from its twin), expected {want_tx[name]}"))
+        elif name in want_tx:
             out.append((c["tx_packets"] == want_tx[name],
                         f"{name} sent {c['tx_packets']} packets to its host, expected {want_tx[name]}"))
         out.append((c["hw_tx_packets"] == c["tx_packets"],
@@ -145,9 +154,22 @@ def checks(reading: dict, want_tx: dict, want_rx: dict) -> list:
             out.append((r["enqueued"] == r["dequeued"] and r["count"] == 0 and r["dropped"] == 0,
                         f"ring {r['name']}: enqueued {r['enqueued']} == dequeued {r['dequeued']}, "
                         f"{r['count']} left in it, {r['dropped']} dropped"))
-    for w in workers:
-        out.append((w["rx_packets"] == w["tx_packets"] + w["drops"],
-                    f"core {w['core']}: received {w['rx_packets']} == sent {w['tx_packets']} + dropped {w['drops']}"))
+    if kernel:
+        # Per class totals only: the balance is checked over all the workers together.
+        punted = sum(c["punted"] for c in punt["classes"])
+        injected = sum(from_kernel.values())
+        for w in receivers if pipeline else []:
+            out.append((w["rx_packets"] == w["tx_packets"] + w["drops"],
+                        f"core {w['core']}: received {w['rx_packets']} == sent {w['tx_packets']} + dropped {w['drops']}"))
+        taken = sum(w["rx_packets"] for w in senders)
+        sent = sum(w["tx_packets"] for w in senders)
+        dropped = sum(w["drops"] for w in senders)
+        out.append((taken + injected == sent + dropped + punted,
+                    f"workers: received {taken} + from the kernel {injected} == sent {sent} + dropped {dropped} + to the kernel {punted}"))
+    else:
+        for w in workers:
+            out.append((w["rx_packets"] == w["tx_packets"] + w["drops"],
+                        f"core {w['core']}: received {w['rx_packets']} == sent {w['tx_packets']} + dropped {w['drops']}"))
     out.append((errors["total"] == w_drops, f"show errors total {errors['total']} == workers' drops {w_drops}"))
     unexpected = {d["name"]: d["total"] for d in errors["drops"] if d["total"] and d["name"] not in NOISE}
     out.append((not unexpected, f"show errors names no forwarding drop (found: {unexpected or 'none'})"))
@@ -172,7 +194,8 @@ def main() -> int:
         try:
             # The threading mode decides what else to show and check.
             pipeline = session.json("show workers").get("threading", {}).get("mode") == "pipeline"
-            shown = SHOWN + (["show rings"] if pipeline else [])
+            kernel = session.json("show punt").get("enabled", False)
+            shown = SHOWN + (["show rings"] if pipeline else []) + (["show punt", "show sync"] if kernel else [])
             for command in shown:
                 answer = session.run(command)
                 print(f"  {PROMPT}{command}")
@@ -185,6 +208,8 @@ def main() -> int:
                            "errors": session.json("show errors")}
                 if pipeline:
                     reading["rings"] = session.json("show rings")
+                if kernel:
+                    reading["punt"] = session.json("show punt")
                 results = checks(reading, want_tx, want_rx)
                 if all(ok for ok, _ in results):
                     break

@@ -23,6 +23,10 @@ LAB_HOST_V4=(198.18.0.2 198.18.1.2)
 LAB_HOST_V6=(2001:db8:0::2 2001:db8:1::2)
 LAB_ROUTER_V4=(198.18.0.1 198.18.1.1)
 LAB_ROUTER_V6=(2001:db8:0::1 2001:db8:1::1)
+# 1: the hosts get permanent neighbor entries for the router (a forwarder without the kernel
+# control plane answers no ARP or neighbor solicitation). 0: they resolve it like any router,
+# which needs `kernel: {enabled: true}` (the demo).
+LAB_STATIC_NEIGH=${LAB_STATIC_NEIGH:-1}
 
 # lab_exists: true if any piece of the lab is present.
 lab_exists() {
@@ -94,7 +98,8 @@ lab_up() {
 
         ip -n "$ns" route replace default via "${LAB_ROUTER_V4[$i]}" dev eth0
         ip -n "$ns" -6 route replace default via "${LAB_ROUTER_V6[$i]}" dev eth0
-        # Static neighbors: swiftfwd answers no ARP or neighbor solicitation.
+        [ "$LAB_STATIC_NEIGH" = 1 ] || continue
+        # Static neighbors: without its kernel control plane swiftfwd answers no ARP or ND.
         ip -n "$ns" neigh replace "${LAB_ROUTER_V4[$i]}" lladdr "${LAB_PORT_MAC[$i]}" dev eth0 nud permanent
         ip -n "$ns" -6 neigh replace "${LAB_ROUTER_V6[$i]}" lladdr "${LAB_PORT_MAC[$i]}" dev eth0 nud permanent
     done

@@ -1,0 +1,280 @@
+import Config
+import Forwarding
+import Foundation
+import Logging
+import Netlink
+import Packet
+
+/// Counters of the kernel mirror for `show sync` and --stats-json. Written by the sync thread
+/// under `KernelSync.lock`, read under it.
+public struct SyncStats: Sendable, Codable, Equatable {
+    public var routes = 0
+    public var neighbors = 0
+    public var resyncs = 0
+    public var overruns = 0
+    public var batches = 0
+    public var failures = 0
+    /// Changes the fast path refused (a FIB full, a neighbor on a router address, ...).
+    public var refused = 0
+    /// Neighbor resolutions asked of the kernel (NTF_USE) for punted packets.
+    public var resolveRequests = 0
+    /// From netlink receipt of the oldest change of the last batch to its FIB update, and the
+    /// largest such lag seen, in microseconds.
+    public var lastLagMicroseconds: UInt64 = 0
+    public var maxLagMicroseconds: UInt64 = 0
+    public init() {}
+}
+
+/// Puts the router's addresses on the twins and mirrors the kernel's neighbors and routes of
+/// the twins into the fast path (docs/architecture.md, "Control plane"). Runs on a thread of
+/// its own: the mirror's dumps block, the kernel thread must not.
+///
+/// What is mirrored: neighbors on a twin in a usable state become fast-path neighbors with
+/// source "kernel" (a static neighbor from the config is never replaced or removed); unicast
+/// routes of the main table (or `kernel.table`) whose first next hop leaves through a twin become routes (via
+/// the gateway, or out of the port), except connected routes (proto kernel: the fast path has
+/// them from the config) and prefixes the config routes itself. Multipath: the first next hop.
+public final class KernelSync: @unchecked Sendable {
+    let plane: ForwardingPlane
+    let path: KernelPath
+    let logger: Logger
+    let twinNames: [String]
+    /// ifindex of each port's twin.
+    public let ifindexes: [Int32]
+    let portOfIfindex: [Int32: Int]
+    let configRoutes: Set<IPPrefix>
+    let table: UInt32
+    /// Prefixes this mirror installed, so that only those are ever deleted.
+    var installed: Set<IPPrefix> = []
+    let lock = NSLock()
+    var stats = SyncStats()
+    let stopFlag = ManagedAtomicFlag()
+    var thread: Thread?
+    let finished = DispatchSemaphore(value: 0)
+
+    /// Finds the twins and gives them the ports' addresses and MTU, and sets them up. Throws
+    /// with a sentence if the kernel refuses.
+    public init(config: SwiftfwdConfig, plane: ForwardingPlane, path: KernelPath, logger: Logger) throws {
+        self.plane = plane
+        self.path = path
+        self.logger = logger
+        twinNames = config.ports.map(\.kernelName)
+        var indexes: [Int32] = []
+        for name in twinNames {
+            let index = Int32(if_nametoindex(name))
+            guard index > 0 else { throw KernelSyncError("the twin interface \(name) does not exist after its net_tap port started") }
+            indexes.append(index)
+        }
+        ifindexes = indexes
+        portOfIfindex = Dictionary(uniqueKeysWithValues: indexes.enumerated().map { ($1, $0) })
+        configRoutes = Set(config.routes.map(\.prefix))
+        table = UInt32(config.kernel.table)
+        do {
+            let client = try NetlinkClient()
+            for (port, c) in config.ports.enumerated() {
+                try client.setLink(ifindex: indexes[port], up: true, mtu: UInt32(c.mtu))
+                for address in c.addresses {
+                    // No duplicate address detection: the address is the router's, usable at once.
+                    try client.addAddress(address, ifindex: indexes[port], skipDAD: true)
+                }
+            }
+        } catch {
+            throw KernelSyncError("cannot give the twin interfaces their addresses over netlink: \(error)")
+        }
+    }
+
+    public var snapshot: SyncStats {
+        lock.lock()
+        defer { lock.unlock() }
+        return stats
+    }
+
+    public func start() {
+        let thread = Thread { [self] in
+            run()
+            finished.signal()
+        }
+        thread.name = "swiftfwd-sync"
+        self.thread = thread
+        thread.start()
+    }
+
+    public func stop() {
+        guard thread != nil else { return }
+        stopFlag.set()
+        finished.wait()
+        thread = nil
+    }
+
+    func run() {
+        let mirror: KernelMirror
+        let client: NetlinkClient
+        do {
+            mirror = try KernelMirror(configuration: .init(table: table, interfaces: .names(Set(twinNames))))
+            client = try NetlinkClient(timeoutMilliseconds: 1000)
+        } catch {
+            logger.error("kernel mirror: cannot open netlink sockets: \(error); routes and neighbors are not mirrored")
+            return
+        }
+        var lastApply: UInt64 = 0
+        while !stopFlag.isSet {
+            let batch = gather(mirror, window: lastApply)
+            if let failure = batch.failure { logger.warning("kernel mirror: \(failure)") }
+            let began = monotonicNanoseconds()
+            apply(batch, mirror: mirror)
+            lastApply = batch.changes.isEmpty ? lastApply : monotonicNanoseconds() - began
+            resolve(path.takeResolveRequests(), client: client)
+        }
+    }
+
+    /// One poll, then, while changes keep coming (a routing daemon loading a table), more polls
+    /// for as long as the last batch took to apply (at least 2 ms, at most 200 ms). Each batch
+    /// costs a copy of the control-plane table and an RCU grace period, whatever its size, so
+    /// under load the batches grow with the table instead of their number; a lone change is
+    /// applied at once.
+    func gather(_ mirror: KernelMirror, window: UInt64) -> MirrorBatch {
+        var batch = mirror.poll(timeoutMilliseconds: 20)
+        guard !batch.changes.isEmpty else { return batch }
+        let until = monotonicNanoseconds() + min(max(window, 2_000_000), 200_000_000)
+        while batch.failure == nil && monotonicNanoseconds() < until {
+            let more = mirror.poll(timeoutMilliseconds: 1)
+            batch.changes += more.changes
+            batch.resyncs += more.resyncs
+            batch.malformed += more.malformed
+            batch.failure = more.failure
+            if more.changes.isEmpty { break }
+        }
+        return batch
+    }
+
+    /// Applies one poll's changes as one batch (one RCU grace period per batch).
+    func apply(_ batch: MirrorBatch, mirror: KernelMirror) {
+        var refused = 0
+        if !batch.changes.isEmpty {
+            let changes: [TableChange] = plane.withTable { table in
+                var overlay = NeighborOverlay(table: table)
+                return batch.changes.flatMap { self.tableChanges(for: $0.change, neighbors: &overlay) }
+            }
+            if !changes.isEmpty {
+                let result = plane.apply(changes)
+                refused += result.refused.count
+                if let first = result.refused.first {
+                    logger.warning("kernel mirror: the fast path refused \(result.refused.count) of \(changes.count) changes, first: \(first.message)")
+                }
+            }
+        }
+        let now = monotonicNanoseconds()
+        let oldest = batch.changes.map(\.receivedAt).min()
+        let statistics = mirror.statistics
+        let neighbors = plane.withTable { $0.neighbors.values.filter { $0.source == "kernel" }.count }
+        lock.lock()
+        defer { lock.unlock() }
+        stats.routes = installed.count
+        stats.neighbors = neighbors
+        stats.resyncs = statistics.resyncs
+        stats.overruns = statistics.overruns
+        stats.failures = statistics.failures
+        stats.refused += refused
+        if let oldest {
+            stats.batches += 1
+            let lag = (now > oldest ? now - oldest : 0) / 1000
+            stats.lastLagMicroseconds = lag
+            stats.maxLagMicroseconds = max(stats.maxLagMicroseconds, lag)
+        }
+    }
+
+    /// One change; false if the fast path refused it.
+    /// The neighbors' sources as they will be once the changes made so far in this batch are
+    /// applied: a neighbor added and removed within one batch must be removed.
+    struct NeighborOverlay {
+        let table: ForwardingTable
+        var pending: [IPAddress: String?] = [:]
+        func source(_ address: IPAddress) -> String? {
+            if let entry = pending[address] { return entry }
+            return table.neighbors[address]?.source
+        }
+    }
+
+    /// What one kernel change means for the fast-path table: static neighbors and config routes
+    /// win over the kernel's, and only what the mirror installed is removed.
+    func tableChanges(for change: MirrorChange, neighbors: inout NeighborOverlay) -> [TableChange] {
+        switch change {
+        case .neighborAdded(let n), .neighborReplaced(_, let n):
+            guard let port = portOfIfindex[n.ifindex] else { return [] }
+            if neighbors.source(n.address) == "static" { return [] }
+            guard n.isUsable, let mac = n.mac else { return removeNeighbor(n.address, &neighbors) }
+            neighbors.pending[n.address] = .some("kernel")
+            return [.addNeighbor(n.address, mac, port: port, source: "kernel")]
+        case .neighborDeleted(let n):
+            return removeNeighbor(n.address, &neighbors)
+        case .routeAdded(let r), .routeReplaced(_, let r):
+            guard let target = target(of: r) else { return removeRoute(r.prefix) }
+            installed.insert(r.prefix)
+            return [.addRoute(r.prefix, target)]
+        case .routeDeleted(let r):
+            return removeRoute(r.prefix)
+        default:
+            return []
+        }
+    }
+
+    func removeNeighbor(_ address: IPAddress, _ neighbors: inout NeighborOverlay) -> [TableChange] {
+        guard neighbors.source(address) == "kernel" else { return [] }
+        neighbors.pending[address] = .some(nil)
+        return [.deleteNeighbor(address)]
+    }
+
+    func removeRoute(_ prefix: IPPrefix) -> [TableChange] {
+        guard installed.contains(prefix) else { return [] }
+        installed.remove(prefix)
+        return [.deleteRoute(prefix)]
+    }
+
+    /// Where the fast path should send a kernel route, or nil if it should not have it.
+    func target(of route: KernelRoute) -> RouteSpec.Target? {
+        guard route.type == .unicast, route.protocol != .kernel, !configRoutes.contains(route.prefix) else { return nil }
+        guard let hop = route.nextHops.first(where: { !$0.isDead }), let port = portOfIfindex[hop.ifindex] else { return nil }
+        if let gateway = hop.gateway { return .via(gateway) }
+        return .port(port)
+    }
+
+    /// For each punted destination whose next hop has no neighbor yet, asks the kernel to
+    /// resolve that next hop (the gateway of a route via one, else the destination itself).
+    func resolve(_ destinations: [IPAddress], client: NetlinkClient) {
+        guard !destinations.isEmpty else { return }
+        let ports = ifindexes.count
+        let wanted: [(IPAddress, Int)] = plane.withTable { table in
+            destinations.compactMap { destination in
+                guard let match = table.longestMatch(destination) else { return nil }
+                let first = ForwardingTable.noNeighborIndex(port: 0)
+                guard match.nextHop >= first && match.nextHop < first + UInt32(ports) else { return nil }
+                let port = Int(match.nextHop - first)
+                if case .via(let gateway)? = table.staticRoutes[match.prefix] { return (gateway, port) }
+                return (destination, port)
+            }
+        }
+        for (address, port) in wanted {
+            do {
+                try client.resolveNeighbor(address, ifindex: ifindexes[port])
+            } catch {
+                logger.debug("kernel mirror: \(error)")
+            }
+        }
+        lock.lock()
+        stats.resolveRequests += wanted.count
+        lock.unlock()
+    }
+}
+
+public struct KernelSyncError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A stop flag for a control thread (not a worker: a lock is fine here).
+final class ManagedAtomicFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.lock(); value = true; lock.unlock() }
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
+}
