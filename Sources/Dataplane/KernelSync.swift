@@ -41,8 +41,7 @@ public final class KernelSync: @unchecked Sendable {
     let twinNames: [String]
     /// ifindex of each port's twin.
     public let ifindexes: [Int32]
-    let portOfIfindex: [Int32: Int]
-    let configRoutes: Set<IPPrefix>
+    let rules: KernelSyncRules
     let table: UInt32
     /// Prefixes this mirror installed, so that only those are ever deleted.
     var installed: Set<IPPrefix> = []
@@ -66,8 +65,8 @@ public final class KernelSync: @unchecked Sendable {
             indexes.append(index)
         }
         ifindexes = indexes
-        portOfIfindex = Dictionary(uniqueKeysWithValues: indexes.enumerated().map { ($1, $0) })
-        configRoutes = Set(config.routes.map(\.prefix))
+        rules = KernelSyncRules(portOfIfindex: Dictionary(uniqueKeysWithValues: indexes.enumerated().map { ($1, $0) }),
+                                configRoutes: Set(config.routes.map(\.prefix)))
         table = UInt32(config.kernel.table)
         do {
             let client = try NetlinkClient()
@@ -153,7 +152,9 @@ public final class KernelSync: @unchecked Sendable {
         if !batch.changes.isEmpty {
             do {
                 try plane.update { table in
-                    for timed in batch.changes { if !self.apply(timed.change, to: &table) { refused += 1 } }
+                    for timed in batch.changes {
+                        if !self.rules.apply(timed.change, to: &table, installed: &self.installed) { refused += 1 }
+                    }
                 }
             } catch {
                 logger.warning("kernel mirror: the fast path refused a batch of \(batch.changes.count) changes: \(error)")
@@ -178,48 +179,6 @@ public final class KernelSync: @unchecked Sendable {
             stats.lastLagMicroseconds = lag
             stats.maxLagMicroseconds = max(stats.maxLagMicroseconds, lag)
         }
-    }
-
-    /// One change; false if the fast path refused it.
-    func apply(_ change: MirrorChange, to table: inout ForwardingTable) -> Bool {
-        switch change {
-        case .neighborAdded(let n), .neighborReplaced(_, let n):
-            guard let port = portOfIfindex[n.ifindex] else { return true }
-            if table.neighbors[n.address]?.source == "static" { return true }
-            guard n.isUsable, let mac = n.mac else { return removeNeighbor(n.address, from: &table) }
-            return (try? table.addNeighbor(n.address, mac: mac, port: port, source: "kernel")) != nil
-        case .neighborDeleted(let n):
-            return removeNeighbor(n.address, from: &table)
-        case .routeAdded(let r), .routeReplaced(_, let r):
-            guard let target = target(of: r) else {
-                return installed.contains(r.prefix) ? removeRoute(r.prefix, from: &table) : true
-            }
-            guard (try? table.addRoute(r.prefix, target)) != nil else { return false }
-            installed.insert(r.prefix)
-            return true
-        case .routeDeleted(let r):
-            return installed.contains(r.prefix) ? removeRoute(r.prefix, from: &table) : true
-        default:
-            return true
-        }
-    }
-
-    func removeNeighbor(_ address: IPAddress, from table: inout ForwardingTable) -> Bool {
-        guard table.neighbors[address]?.source == "kernel" else { return true }
-        return (try? table.deleteNeighbor(address)) != nil
-    }
-
-    func removeRoute(_ prefix: IPPrefix, from table: inout ForwardingTable) -> Bool {
-        installed.remove(prefix)
-        return (try? table.deleteRoute(prefix)) != nil
-    }
-
-    /// Where the fast path should send a kernel route, or nil if it should not have it.
-    func target(of route: KernelRoute) -> RouteSpec.Target? {
-        guard route.type == .unicast, route.protocol != .kernel, !configRoutes.contains(route.prefix) else { return nil }
-        guard let hop = route.nextHops.first(where: { !$0.isDead }), let port = portOfIfindex[hop.ifindex] else { return nil }
-        if let gateway = hop.gateway { return .via(gateway) }
-        return .port(port)
     }
 
     /// For each punted destination whose next hop has no neighbor yet, asks the kernel to
