@@ -1,4 +1,5 @@
 import Config
+import DPDK
 import Forwarding
 import Foundation
 import Logging
@@ -18,6 +19,8 @@ public struct SyncStats: Sendable, Codable, Equatable {
     public var refused = 0
     /// Neighbor resolutions asked of the kernel (NTF_USE) for punted packets.
     public var resolveRequests = 0
+    /// Times a port's link change was copied to its twin.
+    public var linkChanges = 0
     /// From netlink receipt of the oldest change of the last batch to its FIB update, and the
     /// largest such lag seen, in microseconds.
     public var lastLagMicroseconds: UInt64 = 0
@@ -42,6 +45,8 @@ public final class KernelSync: @unchecked Sendable {
     /// ifindex of each port's twin.
     public let ifindexes: [Int32]
     let rules: KernelSyncRules
+    /// The data ports, whose link state the twins follow.
+    let ports: [EthernetPort]
     let table: UInt32
     /// Prefixes this mirror installed, so that only those are ever deleted.
     var installed: Set<IPPrefix> = []
@@ -53,7 +58,8 @@ public final class KernelSync: @unchecked Sendable {
 
     /// Finds the twins and gives them the ports' addresses and MTU, and sets them up. Throws
     /// with a sentence if the kernel refuses.
-    public init(config: SwiftfwdConfig, plane: ForwardingPlane, path: KernelPath, logger: Logger) throws {
+    public init(config: SwiftfwdConfig, plane: ForwardingPlane, path: KernelPath, ports: [EthernetPort], logger: Logger) throws {
+        self.ports = ports
         self.plane = plane
         self.path = path
         self.logger = logger
@@ -68,6 +74,11 @@ public final class KernelSync: @unchecked Sendable {
         rules = KernelSyncRules(portOfIfindex: Dictionary(uniqueKeysWithValues: indexes.enumerated().map { ($1, $0) }),
                                 configRoutes: Set(config.routes.map(\.prefix)))
         table = UInt32(config.kernel.table)
+        for name in twinNames {
+            // The twin follows the port's link (below); IPv6 would drop its addresses each time
+            // it goes down unless told to keep them.
+            try? "1".write(toFile: "/proc/sys/net/ipv6/conf/\(name)/keep_addr_on_down", atomically: false, encoding: .utf8)
+        }
         do {
             let client = try NetlinkClient()
             for (port, c) in config.ports.enumerated() {
@@ -116,13 +127,39 @@ public final class KernelSync: @unchecked Sendable {
             return
         }
         var lastApply: UInt64 = 0
+        var twinUp = [Bool](repeating: true, count: ports.count)
+        var lastLinkCheck: UInt64 = 0
         while !stopFlag.isSet {
+            let now = monotonicNanoseconds()
+            if now - lastLinkCheck >= 200_000_000 {
+                followLinks(&twinUp)
+                lastLinkCheck = now
+            }
             let batch = gather(mirror, window: lastApply)
             if let failure = batch.failure { logger.warning("kernel mirror: \(failure)") }
             let began = monotonicNanoseconds()
             apply(batch, mirror: mirror)
             lastApply = batch.changes.isEmpty ? lastApply : monotonicNanoseconds() - began
             resolve(path.takeResolveRequests(), client: client)
+        }
+    }
+
+    /// Sets each twin up or down as its port's link is (checked every 200 ms): the kernel then
+    /// withdraws the routes and neighbors of a port that lost its link, and the mirror with it.
+    func followLinks(_ twinUp: inout [Bool]) {
+        for (index, port) in ports.enumerated() {
+            let up = port.link.up
+            guard up != twinUp[index] else { continue }
+            let result = path.taps[index].setLink(up: up)
+            if result != 0 {
+                logger.warning("kernel mirror: cannot set twin \(twinNames[index]) \(up ? "up" : "down") (error \(-result))")
+                continue
+            }
+            twinUp[index] = up
+            logger.info("twin \(twinNames[index]) set \(up ? "up" : "down"): its port's link is \(up ? "up" : "down")")
+            lock.lock()
+            stats.linkChanges += 1
+            lock.unlock()
         }
     }
 
