@@ -13,6 +13,8 @@ let dpdkLibraries = [
 // The data-plane modules are built with full optimisation and no exclusivity checks: the hot
 // path is written with unsafe pointers and explicit single-writer ownership (docs/architecture.md).
 // Debug builds (the unit tests) keep every check.
+// Test targets that import DPDK-backed modules need the DPDK headers too.
+let dpdkTestSwift: [SwiftSetting] = [.unsafeFlags(dpdkIncludes.flatMap { ["-Xcc", $0] } + ["-Xcc", "-msse4.2"])]
 let dataPlaneSwift: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked", "-Ounchecked"], .when(configuration: .release))]
 
 let package = Package(
@@ -91,6 +93,12 @@ let package = Package(
         .testTarget(name: "ConfigTests", dependencies: ["Config", "Packet", "Forwarding"]),
         // Codec unit tests, plus tests that run as root in a network namespace of their own.
         .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "Packet"]),
+        // Pure control-plane rules of the data plane module (no EAL is started).
+        .testTarget(
+            name: "DataplaneTests",
+            dependencies: ["Dataplane", "Forwarding", "Netlink", "Packet"],
+            swiftSettings: dpdkTestSwift
+        ),
         // Runs EAL in the test process (--no-huge --in-memory): rte_fib against the reference LPM.
         .testTarget(
             name: "DPDKTests",

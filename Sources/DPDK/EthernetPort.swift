@@ -122,6 +122,10 @@ public struct EthernetPort: Sendable {
         return notes
     }
 
+    /// Sets the link administratively up or down (on net_tap: the kernel interface's IFF_UP).
+    /// Returns 0 or a negative errno.
+    public func setLink(up: Bool) -> Int32 { up ? rte_eth_dev_set_link_up(id) : rte_eth_dev_set_link_down(id) }
+
     public func start() throws { try check(rte_eth_dev_start(id), "rte_eth_dev_start port \(id)") }
     public func stop() { _ = rte_eth_dev_stop(id) }
     public func close() { _ = rte_eth_dev_close(id) }

@@ -105,7 +105,7 @@ public final class Forwarder {
         if config.kernel.enabled, let plane {
             let kernel = try KernelPath(config: config, ports: ports, macs: portMACs, pool: pool, socket: socket)
             self.kernel = kernel
-            sync = try KernelSync(config: config, plane: plane, path: kernel, logger: logger)
+            sync = try KernelSync(config: config, plane: plane, path: kernel, ports: ports, logger: logger)
             for (index, c) in config.ports.enumerated() {
                 logger.info("port \(c.name): twin interface \(c.kernelName) (net_tap port \(kernel.taps[index].id), ifindex \(sync?.ifindexes[index] ?? 0)) has the port's addresses")
             }

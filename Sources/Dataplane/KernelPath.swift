@@ -37,7 +37,8 @@ public final class KernelPath: @unchecked Sendable {
 
     /// The tap vdev for port `index`, for EAL's arguments.
     public static func vdev(index: Int, port: PortConfig) -> String {
-        var device = "net_tap\(index),iface=\(port.kernelName)"
+        // "net_tap" + a name of our own: a data port may itself be a net_tap<n>.
+        var device = "net_tap_twin\(index),iface=\(port.kernelName)"
         if let mac = port.mac { device += ",mac=\(mac)" }
         return device
     }

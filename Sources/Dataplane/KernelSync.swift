@@ -1,4 +1,5 @@
 import Config
+import DPDK
 import Forwarding
 import Foundation
 import Logging
@@ -18,6 +19,8 @@ public struct SyncStats: Sendable, Codable, Equatable {
     public var refused = 0
     /// Neighbor resolutions asked of the kernel (NTF_USE) for punted packets.
     public var resolveRequests = 0
+    /// Times a port's link change was copied to its twin.
+    public var linkChanges = 0
     /// From netlink receipt of the oldest change of the last batch to its FIB update, and the
     /// largest such lag seen, in microseconds.
     public var lastLagMicroseconds: UInt64 = 0
@@ -41,8 +44,9 @@ public final class KernelSync: @unchecked Sendable {
     let twinNames: [String]
     /// ifindex of each port's twin.
     public let ifindexes: [Int32]
-    let portOfIfindex: [Int32: Int]
-    let configRoutes: Set<IPPrefix>
+    let rules: KernelSyncRules
+    /// The data ports, whose link state the twins follow.
+    let ports: [EthernetPort]
     let table: UInt32
     /// Prefixes this mirror installed, so that only those are ever deleted.
     var installed: Set<IPPrefix> = []
@@ -54,7 +58,8 @@ public final class KernelSync: @unchecked Sendable {
 
     /// Finds the twins and gives them the ports' addresses and MTU, and sets them up. Throws
     /// with a sentence if the kernel refuses.
-    public init(config: SwiftfwdConfig, plane: ForwardingPlane, path: KernelPath, logger: Logger) throws {
+    public init(config: SwiftfwdConfig, plane: ForwardingPlane, path: KernelPath, ports: [EthernetPort], logger: Logger) throws {
+        self.ports = ports
         self.plane = plane
         self.path = path
         self.logger = logger
@@ -66,9 +71,14 @@ public final class KernelSync: @unchecked Sendable {
             indexes.append(index)
         }
         ifindexes = indexes
-        portOfIfindex = Dictionary(uniqueKeysWithValues: indexes.enumerated().map { ($1, $0) })
-        configRoutes = Set(config.routes.map(\.prefix))
+        rules = KernelSyncRules(portOfIfindex: Dictionary(uniqueKeysWithValues: indexes.enumerated().map { ($1, $0) }),
+                                configRoutes: Set(config.routes.map(\.prefix)))
         table = UInt32(config.kernel.table)
+        for name in twinNames {
+            // The twin follows the port's link (below); IPv6 would drop its addresses each time
+            // it goes down unless told to keep them.
+            try? "1".write(toFile: "/proc/sys/net/ipv6/conf/\(name)/keep_addr_on_down", atomically: false, encoding: .utf8)
+        }
         do {
             let client = try NetlinkClient()
             for (port, c) in config.ports.enumerated() {
@@ -117,13 +127,39 @@ public final class KernelSync: @unchecked Sendable {
             return
         }
         var lastApply: UInt64 = 0
+        var twinUp = [Bool](repeating: true, count: ports.count)
+        var lastLinkCheck: UInt64 = 0
         while !stopFlag.isSet {
+            let now = monotonicNanoseconds()
+            if now - lastLinkCheck >= 200_000_000 {
+                followLinks(&twinUp)
+                lastLinkCheck = now
+            }
             let batch = gather(mirror, window: lastApply)
             if let failure = batch.failure { logger.warning("kernel mirror: \(failure)") }
             let began = monotonicNanoseconds()
             apply(batch, mirror: mirror)
             lastApply = batch.changes.isEmpty ? lastApply : monotonicNanoseconds() - began
             resolve(path.takeResolveRequests(), client: client)
+        }
+    }
+
+    /// Sets each twin up or down as its port's link is (checked every 200 ms): the kernel then
+    /// withdraws the routes and neighbors of a port that lost its link, and the mirror with it.
+    func followLinks(_ twinUp: inout [Bool]) {
+        for (index, port) in ports.enumerated() {
+            let up = port.link.up
+            guard up != twinUp[index] else { continue }
+            let result = path.taps[index].setLink(up: up)
+            if result != 0 {
+                logger.warning("kernel mirror: cannot set twin \(twinNames[index]) \(up ? "up" : "down") (error \(-result))")
+                continue
+            }
+            twinUp[index] = up
+            logger.info("twin \(twinNames[index]) set \(up ? "up" : "down"): its port's link is \(up ? "up" : "down")")
+            lock.lock()
+            stats.linkChanges += 1
+            lock.unlock()
         }
     }
 
@@ -183,7 +219,6 @@ public final class KernelSync: @unchecked Sendable {
         }
     }
 
-    /// One change; false if the fast path refused it.
     /// The neighbors' sources as they will be once the changes made so far in this batch are
     /// applied: a neighbor added and removed within one batch must be removed.
     struct NeighborOverlay {
@@ -200,7 +235,7 @@ public final class KernelSync: @unchecked Sendable {
     func tableChanges(for change: MirrorChange, neighbors: inout NeighborOverlay) -> [TableChange] {
         switch change {
         case .neighborAdded(let n), .neighborReplaced(_, let n):
-            guard let port = portOfIfindex[n.ifindex] else { return [] }
+            guard let port = rules.portOfIfindex[n.ifindex] else { return [] }
             if neighbors.source(n.address) == "static" { return [] }
             guard n.isUsable, let mac = n.mac else { return removeNeighbor(n.address, &neighbors) }
             neighbors.pending[n.address] = .some("kernel")
@@ -208,7 +243,7 @@ public final class KernelSync: @unchecked Sendable {
         case .neighborDeleted(let n):
             return removeNeighbor(n.address, &neighbors)
         case .routeAdded(let r), .routeReplaced(_, let r):
-            guard let target = target(of: r) else { return removeRoute(r.prefix) }
+            guard let target = rules.target(of: r) else { return removeRoute(r.prefix) }
             installed.insert(r.prefix)
             return [.addRoute(r.prefix, target)]
         case .routeDeleted(let r):
@@ -228,14 +263,6 @@ public final class KernelSync: @unchecked Sendable {
         guard installed.contains(prefix) else { return [] }
         installed.remove(prefix)
         return [.deleteRoute(prefix)]
-    }
-
-    /// Where the fast path should send a kernel route, or nil if it should not have it.
-    func target(of route: KernelRoute) -> RouteSpec.Target? {
-        guard route.type == .unicast, route.protocol != .kernel, !configRoutes.contains(route.prefix) else { return nil }
-        guard let hop = route.nextHops.first(where: { !$0.isDead }), let port = portOfIfindex[hop.ifindex] else { return nil }
-        if let gateway = hop.gateway { return .via(gateway) }
-        return .port(port)
     }
 
     /// For each punted destination whose next hop has no neighbor yet, asks the kernel to

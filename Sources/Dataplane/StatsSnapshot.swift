@@ -132,7 +132,7 @@ public struct StatsSnapshot: Sendable {
                         },
                         "sync": ["routes": p.sync.routes, "neighbors": p.sync.neighbors, "resyncs": p.sync.resyncs,
                                  "overruns": p.sync.overruns, "batches": p.sync.batches, "refused": p.sync.refused,
-                                 "resolve_requests": p.sync.resolveRequests, "last_lag_us": p.sync.lastLagMicroseconds,
+                                 "resolve_requests": p.sync.resolveRequests, "link_changes": p.sync.linkChanges, "last_lag_us": p.sync.lastLagMicroseconds,
                                  "max_lag_us": p.sync.maxLagMicroseconds]]
             } ?? NSNull(),
         ]

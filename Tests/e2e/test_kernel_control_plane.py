@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from e2elib import REPO, pipeline_threading
+from e2elib import REPO, pipeline_threading, small_eal
 from test_route_under_traffic import Lab
 
 ROUTE = "198.18.9.0/24"
@@ -212,3 +212,58 @@ def test_flood_at_the_router_is_policed_and_forwarding_continues(klab, forwarder
     classes = stats["punt"]["classes"]
     assert classes["local"]["policed"] > 0, classes
     assert classes["local"]["punted"] > 0, classes
+
+
+def twin_is_up(name: str) -> bool:
+    out = subprocess.run(["ip", "-o", "link", "show", name], capture_output=True, text=True).stdout
+    flags = out.split("<", 1)[1].split(">", 1)[0].split(",") if "<" in out else []
+    return "UP" in flags
+
+
+def test_twin_follows_the_port_link(forwarder, tmp_path, dpdk_prefix, needs_root):
+    """The data ports here are net_tap devices themselves (af_packet reports no link changes):
+    setting a data port's kernel interface down takes the port's link down, and its twin must
+    follow; up again, the twin comes back with its addresses."""
+    tag = uuid.uuid4().hex[:6]
+    data = [f"swl{tag}d0", f"swl{tag}d1"]
+    twins = [f"swl{tag}t0", f"swl{tag}t1"]
+    config = tmp_path / "link.yaml"
+    config.write_text(small_eal(dpdk_prefix) + f"""\
+ports:
+  - name: p0
+    device: net_tap0,iface={data[0]}
+    mac: "02:00:00:00:77:00"
+    kernel_interface: {twins[0]}
+    addresses: [198.18.70.1/24, "2001:db8:70::1/64"]
+  - name: p1
+    device: net_tap1,iface={data[1]}
+    mac: "02:00:00:00:77:01"
+    kernel_interface: {twins[1]}
+    addresses: [198.18.71.1/24]
+kernel:
+  enabled: true
+""")
+    fwd = forwarder(config).start()
+    fwd.wait_forwarding()
+    try:
+        subprocess.run(["ip", "link", "set", data[0], "up"], check=True)
+        subprocess.run(["ip", "link", "set", data[1], "up"], check=True)
+        time.sleep(0.5)
+        assert twin_is_up(twins[0]) and twin_is_up(twins[1])
+        subprocess.run(["ip", "link", "set", data[0], "down"], check=True)
+        deadline = time.monotonic() + 3
+        while twin_is_up(twins[0]):
+            assert time.monotonic() < deadline, "the twin stayed up after the port's link went down"
+            time.sleep(0.05)
+        assert twin_is_up(twins[1]), "the other twin must not follow"
+        subprocess.run(["ip", "link", "set", data[0], "up"], check=True)
+        deadline = time.monotonic() + 3
+        while not twin_is_up(twins[0]):
+            assert time.monotonic() < deadline, "the twin stayed down after the port's link came back"
+            time.sleep(0.05)
+        # Its addresses are still there, IPv6 too (keep_addr_on_down).
+        shown = subprocess.run(["ip", "addr", "show", twins[0]], capture_output=True, text=True).stdout
+        assert "198.18.70.1/24" in shown and "2001:db8:70::1/64" in shown, shown
+    finally:
+        stats = stop(fwd)
+    assert stats["punt"]["sync"]["link_changes"] >= 2, stats["punt"]["sync"]
