@@ -188,8 +188,8 @@ public final class KernelSync: @unchecked Sendable {
         var refused = 0
         if !batch.changes.isEmpty {
             let changes: [TableChange] = plane.withTable { table in
-                var overlay = NeighborOverlay(table: table)
-                return batch.changes.flatMap { self.tableChanges(for: $0.change, neighbors: &overlay) }
+                var overlay = KernelSyncRules.NeighborOverlay(table: table)
+                return batch.changes.flatMap { self.rules.changes(for: $0.change, neighbors: &overlay, installed: &self.installed) }
             }
             if !changes.isEmpty {
                 let result = plane.apply(changes)
@@ -217,52 +217,6 @@ public final class KernelSync: @unchecked Sendable {
             stats.lastLagMicroseconds = lag
             stats.maxLagMicroseconds = max(stats.maxLagMicroseconds, lag)
         }
-    }
-
-    /// The neighbors' sources as they will be once the changes made so far in this batch are
-    /// applied: a neighbor added and removed within one batch must be removed.
-    struct NeighborOverlay {
-        let table: ForwardingTable
-        var pending: [IPAddress: String?] = [:]
-        func source(_ address: IPAddress) -> String? {
-            if let entry = pending[address] { return entry }
-            return table.neighbors[address]?.source
-        }
-    }
-
-    /// What one kernel change means for the fast-path table: static neighbors and config routes
-    /// win over the kernel's, and only what the mirror installed is removed.
-    func tableChanges(for change: MirrorChange, neighbors: inout NeighborOverlay) -> [TableChange] {
-        switch change {
-        case .neighborAdded(let n), .neighborReplaced(_, let n):
-            guard let port = rules.portOfIfindex[n.ifindex] else { return [] }
-            if neighbors.source(n.address) == "static" { return [] }
-            guard n.isUsable, let mac = n.mac else { return removeNeighbor(n.address, &neighbors) }
-            neighbors.pending[n.address] = .some("kernel")
-            return [.addNeighbor(n.address, mac, port: port, source: "kernel")]
-        case .neighborDeleted(let n):
-            return removeNeighbor(n.address, &neighbors)
-        case .routeAdded(let r), .routeReplaced(_, let r):
-            guard let target = rules.target(of: r) else { return removeRoute(r.prefix) }
-            installed.insert(r.prefix)
-            return [.addRoute(r.prefix, target)]
-        case .routeDeleted(let r):
-            return removeRoute(r.prefix)
-        default:
-            return []
-        }
-    }
-
-    func removeNeighbor(_ address: IPAddress, _ neighbors: inout NeighborOverlay) -> [TableChange] {
-        guard neighbors.source(address) == "kernel" else { return [] }
-        neighbors.pending[address] = .some(nil)
-        return [.deleteNeighbor(address)]
-    }
-
-    func removeRoute(_ prefix: IPPrefix) -> [TableChange] {
-        guard installed.contains(prefix) else { return [] }
-        installed.remove(prefix)
-        return [.deleteRoute(prefix)]
     }
 
     /// For each punted destination whose next hop has no neighbor yet, asks the kernel to

@@ -23,28 +23,49 @@ public struct KernelSyncRules: Sendable {
         self.configRoutes = configRoutes
     }
 
-    /// Applies one change; false if the fast path refused it. `installed` holds the prefixes
-    /// routed from the kernel.
+    /// Applies one change to `table` directly; false if the table refused part of it. The
+    /// forwarder goes through `changes` and one batch instead; this form is for tests.
     public func apply(_ change: MirrorChange, to table: inout ForwardingTable, installed: inout Set<IPPrefix>) -> Bool {
+        var overlay = NeighborOverlay(table: table)
+        var ok = true
+        for tableChange in changes(for: change, neighbors: &overlay, installed: &installed) {
+            if (try? table.apply(tableChange)) == nil { ok = false }
+        }
+        return ok
+    }
+
+    /// The neighbors' sources as they will be once the changes computed so far in a batch are
+    /// applied: a neighbor added and removed within one batch must be removed.
+    public struct NeighborOverlay {
+        let table: ForwardingTable
+        var pending: [IPAddress: String?] = [:]
+        public init(table: ForwardingTable) { self.table = table }
+        func source(_ address: IPAddress) -> String? {
+            if let entry = pending[address] { return entry }
+            return table.neighbors[address]?.source
+        }
+    }
+
+    /// What one kernel change means for the fast-path table, as table changes to apply in
+    /// order. `installed` is updated as if they all succeed.
+    public func changes(for change: MirrorChange, neighbors: inout NeighborOverlay, installed: inout Set<IPPrefix>) -> [TableChange] {
         switch change {
         case .neighborAdded(let n), .neighborReplaced(_, let n):
-            guard let port = portOfIfindex[n.ifindex] else { return true }
-            if table.neighbors[n.address]?.source == "static" { return true }
-            guard n.isUsable, let mac = n.mac else { return removeNeighbor(n.address, from: &table) }
-            return (try? table.addNeighbor(n.address, mac: mac, port: port, source: "kernel")) != nil
+            guard let port = portOfIfindex[n.ifindex] else { return [] }
+            if neighbors.source(n.address) == "static" { return [] }
+            guard n.isUsable, let mac = n.mac else { return removeNeighbor(n.address, &neighbors) }
+            neighbors.pending[n.address] = .some("kernel")
+            return [.addNeighbor(n.address, mac, port: port, source: "kernel")]
         case .neighborDeleted(let n):
-            return removeNeighbor(n.address, from: &table)
+            return removeNeighbor(n.address, &neighbors)
         case .routeAdded(let r), .routeReplaced(_, let r):
-            guard let target = target(of: r) else {
-                return installed.contains(r.prefix) ? removeRoute(r.prefix, from: &table, installed: &installed) : true
-            }
-            guard (try? table.addRoute(r.prefix, target)) != nil else { return false }
+            guard let target = target(of: r) else { return removeRoute(r.prefix, &installed) }
             installed.insert(r.prefix)
-            return true
+            return [.addRoute(r.prefix, target)]
         case .routeDeleted(let r):
-            return installed.contains(r.prefix) ? removeRoute(r.prefix, from: &table, installed: &installed) : true
+            return removeRoute(r.prefix, &installed)
         default:
-            return true
+            return []
         }
     }
 
@@ -56,13 +77,15 @@ public struct KernelSyncRules: Sendable {
         return .port(port)
     }
 
-    func removeNeighbor(_ address: IPAddress, from table: inout ForwardingTable) -> Bool {
-        guard table.neighbors[address]?.source == "kernel" else { return true }
-        return (try? table.deleteNeighbor(address)) != nil
+    func removeNeighbor(_ address: IPAddress, _ neighbors: inout NeighborOverlay) -> [TableChange] {
+        guard neighbors.source(address) == "kernel" else { return [] }
+        neighbors.pending[address] = .some(nil)
+        return [.deleteNeighbor(address)]
     }
 
-    func removeRoute(_ prefix: IPPrefix, from table: inout ForwardingTable, installed: inout Set<IPPrefix>) -> Bool {
+    func removeRoute(_ prefix: IPPrefix, _ installed: inout Set<IPPrefix>) -> [TableChange] {
+        guard installed.contains(prefix) else { return [] }
         installed.remove(prefix)
-        return (try? table.deleteRoute(prefix)) != nil
+        return [.deleteRoute(prefix)]
     }
 }
