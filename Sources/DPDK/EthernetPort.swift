@@ -80,9 +80,11 @@ public struct EthernetPort: Sendable {
             if hashes != 0 {
                 conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS
                 conf.rx_adv_conf.rss_conf.rss_hf = hashes
-                if hashes != settings.rss {
-                    let missing = RSSHash.names(settings.rss & ~info.flow_type_rss_offloads).joined(separator: " ")
-                    notes.append("device cannot hash every rss_hash field (not: \(missing)); hashing \(RSSHash.names(hashes).joined(separator: " "))")
+                // A group is reported missing only for flags other than the IPv6
+                // extension-header variants, which many NICs lack while hashing IPv6 fine.
+                let missing = settings.rss & ~info.flow_type_rss_offloads & ~CDPDK_ETH_RSS_IPV6_EXTENSIONS
+                if missing != 0 {
+                    notes.append("device cannot hash every rss_hash field (not fully: \(RSSHash.names(missing).joined(separator: " "))); hashing what it can of \(RSSHash.names(hashes).joined(separator: " "))")
                 }
             } else if settings.rxQueues > 1 {
                 notes.append("device cannot hash (no RSS): traffic lands on queue 0 unless the driver spreads it")
