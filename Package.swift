@@ -77,11 +77,13 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
-        .testTarget(name: "PacketTests", dependencies: ["Packet"]),
+        // What several test targets share (a seeded random generator); no product code.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "PacketTests", dependencies: ["Packet", "TestSupport"]),
         .testTarget(
             name: "ConsoleTests",
             dependencies: [
-                "Console", "Packet",
+                "Console", "Packet", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -89,10 +91,10 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "ForwardingTests", dependencies: ["Forwarding", "Packet"]),
+        .testTarget(name: "ForwardingTests", dependencies: ["Forwarding", "Packet", "TestSupport"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "Packet", "Forwarding"]),
         // Codec unit tests, plus tests that run as root in a network namespace of their own.
-        .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "Packet"]),
+        .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "Packet", "TestSupport"]),
         // Pure control-plane rules of the data plane module (no EAL is started).
         .testTarget(
             name: "DataplaneTests",
@@ -102,7 +104,7 @@ let package = Package(
         // Runs EAL in the test process (--no-huge --in-memory): rte_fib against the reference LPM.
         .testTarget(
             name: "DPDKTests",
-            dependencies: ["DPDK", "Forwarding", "Packet"],
+            dependencies: ["DPDK", "Forwarding", "Packet", "TestSupport"],
             swiftSettings: [.unsafeFlags(dpdkIncludes.flatMap { ["-Xcc", $0] } + ["-Xcc", "-msse4.2"])]
         ),
     ]

@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOEmbedded
 import XCTest
+import TestSupport
 
 /// The session's protections: password, limits, timers, monitor, and clients that misbehave.
 final class SessionTests: XCTestCase {
@@ -169,7 +170,7 @@ final class SessionTests: XCTestCase {
     }
 
     func testGarbageNeverCrashesTheSession() throws {
-        var generator = SplitMix(seed: 7)
+        var generator = SeededGenerator(seed: 7)
         for round in 0..<20 {
             let s = try Session()
             for _ in 0..<50 {

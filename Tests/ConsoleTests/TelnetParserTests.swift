@@ -1,5 +1,6 @@
 @testable import Console
 import XCTest
+import TestSupport
 
 /// The telnet byte protocol on its own: line endings, IAC handling, option refusal, editing.
 final class TelnetParserTests: XCTestCase {
@@ -144,7 +145,7 @@ final class TelnetParserTests: XCTestCase {
     }
 
     func testRandomBytesNeverTrapAndStayBounded() {
-        var generator = SplitMix(seed: 42)
+        var generator = SeededGenerator(seed: 42)
         var parser = TelnetParser(maxLineBytes: 4096, maxSubnegotiationBytes: 512)
         for _ in 0..<200 {
             let chunk = (0..<Int(generator.next() % 2048)).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
@@ -152,18 +153,5 @@ final class TelnetParserTests: XCTestCase {
                 if case .line(let bytes) = event { XCTAssertLessThanOrEqual(bytes.count, 4096) }
             }
         }
-    }
-}
-
-/// A small deterministic generator, so a failing random case can be replayed.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,6 +1,7 @@
 import DPDK
 import Packet
 import XCTest
+import TestSupport
 
 /// How rte_fib and rte_fib6 (DPDK 22.11) account for their tbl8 groups under churn: what the
 /// forwarder's sizing and its two-copy replay (ForwardingTable.applyBatch) rely on.
@@ -72,7 +73,7 @@ final class FIBChurnTests: XCTestCase {
         try fib.add(IPv6Prefix("2001:db8::/40")!, nextHop: 3)
         let base = fib.tbl8Groups.reserved
         let churned = (0..<8).map { IPv6Prefix("2001:db8:0:\($0 * 0x100)::/56")! } + [IPv6Prefix("2001:db8:100::/48")!, IPv6Prefix("2001:db8:100:1::/64")!]
-        var rng = SplitMix64(state: 0xC4A2)
+        var rng = SeededGenerator(seed: 0xC4A2)
         for _ in 0..<1000 {
             for p in churned.shuffled(using: &rng) { try fib.add(p, nextHop: UInt64.random(in: 3...5, using: &rng)) }
             for p in churned.shuffled(using: &rng) { try fib.delete(p) }

@@ -2,6 +2,7 @@ import DPDK
 import Forwarding
 import Packet
 import XCTest
+import TestSupport
 
 /// EAL can be initialised once per process; every DPDK test shares this.
 enum TestEAL {
@@ -19,18 +20,6 @@ enum TestEAL {
     }()
 }
 
-/// A small deterministic generator, so a failure can be replayed from its seed.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// rte_fib and rte_fib6, as the fast path configures them, must agree with the naive
 /// longest-prefix match on random tables, including after deletions.
 final class FIBTests: XCTestCase {
@@ -40,7 +29,7 @@ final class FIBTests: XCTestCase {
     }
 
     func testIPv4FIBMatchesReferenceOnRandomPrefixes() throws {
-        var rng = SplitMix64(state: 0x5EED_0004)
+        var rng = SeededGenerator(seed: 0x5EED_0004)
         let fib = try IPv4FIB(name: "test_v4_\(UInt32.random(in: 0...UInt32.max))", socket: 0, maxRoutes: 8192, tbl8Groups: 2048, defaultNextHop: 0)
         defer { fib.free() }
         var reference = ReferenceRouteTable()
@@ -63,7 +52,7 @@ final class FIBTests: XCTestCase {
         try compare(count: 20000, rng: &rng) { addresses, hops, n in fib.lookup(addresses, hops, count: n) } reference: { reference.lookup(IPv4Address($0)) }
     }
 
-    private func compare(count: Int, rng: inout SplitMix64,
+    private func compare(count: Int, rng: inout SeededGenerator,
                          lookup: (UnsafeMutablePointer<UInt32>, UnsafeMutablePointer<UInt64>, Int) -> Void,
                          reference: (UInt32) -> UInt32) throws {
         let addresses = UnsafeMutablePointer<UInt32>.allocate(capacity: 32)
@@ -85,7 +74,7 @@ final class FIBTests: XCTestCase {
     }
 
     func testIPv6FIBMatchesReferenceOnRandomPrefixes() throws {
-        var rng = SplitMix64(state: 0x5EED_0006)
+        var rng = SeededGenerator(seed: 0x5EED_0006)
         let fib = try IPv6FIB(name: "test_v6_\(UInt32.random(in: 0...UInt32.max))", socket: 0, maxRoutes: 8192, tbl8Groups: 16384, defaultNextHop: 0)
         defer { fib.free() }
         var reference = ReferenceRouteTable()

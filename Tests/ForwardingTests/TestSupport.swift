@@ -1,19 +1,8 @@
 import XCTest
+// Every file of this target uses the shared seeded generator without importing it again.
+@_exported import TestSupport
 import Packet
 @testable import Forwarding
-
-/// SplitMix64: a seeded generator, so randomised tests replay the same cases.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// RFC 1071 written literally (big-endian words, end-around carry): the tests' own oracle,
 /// independent of `InternetChecksum`. Returns the numeric value of the sum.

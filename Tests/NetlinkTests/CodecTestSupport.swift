@@ -1,20 +1,8 @@
 import XCTest
+// Every file of this target uses the shared seeded generator without importing it again.
+@_exported import TestSupport
 import Packet
 @testable import Netlink
-
-/// SplitMix64: a seeded generator, so every randomised case replays and a failure can be
-/// reproduced from its printed seed.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Bytes from "3c 00 00 00 ..." (whitespace and newlines ignored), for messages written by hand
 /// as the kernel would send them.

@@ -1,18 +1,6 @@
 import XCTest
-
-/// SplitMix64: a small seeded generator, so every randomised test replays the same cases and a
-/// failure can be reproduced from its printed seed.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+// Every file of this target uses the shared seeded generator without importing it again.
+@_exported import TestSupport
 
 /// The Internet checksum written the slow, literal way of RFC 1071 section 4.1: big-endian
 /// 16-bit words, a trailing odd byte padded with a zero on the right, carries folded back in.
