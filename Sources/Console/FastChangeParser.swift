@@ -17,36 +17,11 @@ enum FastChangeParser {
             words.removeLast()
         }
         guard words.count >= 3, words[0].elementsEqual("route".utf8) else { return nil }
-        if words.count == 3, words[1].elementsEqual("del".utf8), let p = prefix(words[2]) {
+        if words.count == 3, words[1].elementsEqual("del".utf8), let p = IPPrefix(asciiBytes: words[2]) {
             return (.deleteRoute(p), json)
         }
         guard words.count == 5, words[1].elementsEqual("add".utf8), words[3].elementsEqual("via".utf8),
-              let p = prefix(words[2]), let gateway = address(words[4]), gateway.familyName == p.familyName else { return nil }
+              let p = IPPrefix(asciiBytes: words[2]), let gateway = IPAddress(asciiBytes: words[4]), gateway.familyName == p.familyName else { return nil }
         return (.addRouteVia(p, gateway), json)
-    }
-
-    /// A prefix with its host bits clear, else nil.
-    static func prefix(_ text: ArraySlice<UInt8>) -> IPPrefix? {
-        guard let slash = text.firstIndex(of: UInt8(ascii: "/")) else { return nil }
-        let digits = text[(slash + 1)...]
-        guard (1...3).contains(digits.count), digits.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return nil }
-        let length = digits.reduce(0) { $0 * 10 + Int($1 - 48) }
-        switch address(text[..<slash]) {
-        case .v4(let a)?:
-            guard length <= 32, let p = IPv4Prefix(address: a, length: UInt8(length)), p.address == a else { return nil }
-            return .v4(p)
-        case .v6(let a)?:
-            guard length <= 128, let p = IPv6Prefix(address: a, length: UInt8(length)), p.address == a else { return nil }
-            return .v6(p)
-        case nil:
-            return nil
-        }
-    }
-
-    static func address(_ text: ArraySlice<UInt8>) -> IPAddress? {
-        if text.contains(UInt8(ascii: ":")) {
-            return IPv6Address(String(decoding: text, as: UTF8.self)).map { .v6($0) }
-        }
-        return IPv4Address(ascii: text).map { .v4($0) }
     }
 }

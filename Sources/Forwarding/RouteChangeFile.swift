@@ -67,38 +67,13 @@ public enum RouteChangeFile {
         var rest = line
         if rest.last == UInt8(ascii: "\r") { rest = rest.dropLast() }
         if rest.starts(with: "del ".utf8) {
-            return prefix(rest.dropFirst(4)).map { .deleteRoute($0) }
+            return IPPrefix(asciiBytes: rest.dropFirst(4)).map { .deleteRoute($0) }
         }
         guard let space = rest.firstIndex(of: UInt8(ascii: " ")),
               rest[space...].starts(with: " via ".utf8),
-              let p = prefix(rest[..<space]),
-              let gateway = address(rest[(space + 5)...]), gateway.familyName == p.familyName else { return nil }
+              let p = IPPrefix(asciiBytes: rest[..<space]),
+              let gateway = IPAddress(asciiBytes: rest[(space + 5)...]), gateway.familyName == p.familyName else { return nil }
         return .addRoute(p, .via(gateway))
-    }
-
-    /// A prefix with its host bits clear, else nil.
-    static func prefix(_ text: ArraySlice<UInt8>) -> IPPrefix? {
-        guard let slash = text.firstIndex(of: UInt8(ascii: "/")) else { return nil }
-        let digits = text[(slash + 1)...]
-        guard (1...3).contains(digits.count), digits.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return nil }
-        let length = digits.reduce(0) { $0 * 10 + Int($1 - 48) }
-        switch address(text[..<slash]) {
-        case .v4(let a)?:
-            guard length <= 32, let p = IPv4Prefix(address: a, length: UInt8(length)), p.address == a else { return nil }
-            return .v4(p)
-        case .v6(let a)?:
-            guard length <= 128, let p = IPv6Prefix(address: a, length: UInt8(length)), p.address == a else { return nil }
-            return .v6(p)
-        case nil:
-            return nil
-        }
-    }
-
-    static func address(_ text: ArraySlice<UInt8>) -> IPAddress? {
-        if text.contains(UInt8(ascii: ":")) {
-            return IPv6Address(String(decoding: text, as: UTF8.self)).map { .v6($0) }
-        }
-        return IPv4Address(ascii: text).map { .v4($0) }
     }
 
     /// Any line: blank or comment (nil), a change, or a LineError that says what is wrong.
