@@ -8,6 +8,7 @@ never fragmented). The test reads p1's output pcap field by field: every fragmen
 MTU, offsets and MF right, TTL one less, checksums valid, MACs rewritten, identification and
 the other fields kept, options as RFC 791 says, and the fragments' data put together equal to
 the original's. Then p0's output (exactly the two ICMP errors) and every counter, exactly.
+Once per threading mode: the workers of both share the drop handling that fragments.
 
 Addresses (198.18.0.0/15 only):
   p0 02:00:00:00:00:00  198.18.0.1/24  host h1 02:00:00:00:01:02 198.18.0.2
@@ -21,7 +22,7 @@ from collections import defaultdict
 import pytest
 
 import pktlib as P
-from e2elib import Forwarder, check_stats_shape, remove_dpdk_leftovers, small_eal
+from e2elib import Forwarder, check_stats_shape, pipeline_threading, remove_dpdk_leftovers, small_eal
 
 P0_MAC, P1_MAC = "02:00:00:00:00:00", "02:00:00:00:00:01"
 H1_MAC, H2_MAC = "02:00:00:00:01:02", "02:00:00:00:02:02"
@@ -37,8 +38,12 @@ OPTIONS = bytes([1]) + RECORD_ROUTE + ROUTER_ALERT + LOOSE_ROUTE + bytes([0])
 COPIED = ROUTER_ALERT + LOOSE_ROUTE + bytes([0])        # padded to 12 bytes
 
 
-def config_text(prefix, pcaps) -> str:
-    return small_eal(prefix) + f"""\
+MODES = ["run-to-completion", "pipeline"]
+
+
+def config_text(prefix, pcaps, mode) -> str:
+    threading = pipeline_threading(rx_cores=[2], workers=[1]) if mode == "pipeline" else ""
+    return small_eal(prefix) + threading + f"""\
 ports:
   - name: p0
     device: "net_pcap0,rx_pcap={pcaps['in_p0']},tx_pcap={pcaps['out_p0']}"
@@ -84,8 +89,8 @@ def build_cases():
     ]
 
 
-@pytest.fixture(scope="module")
-def frag_run(swiftfwd_bin, tmp_path_factory):
+@pytest.fixture(scope="module", params=MODES)
+def frag_run(request, swiftfwd_bin, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("frag")
     cases = build_cases()
     pcaps = {f"{d}_{p}": workdir / f"{d}_{p}.pcap" for d in ("in", "out") for p in ("p0", "p1")}
@@ -93,7 +98,7 @@ def frag_run(swiftfwd_bin, tmp_path_factory):
     P.write_pcap(pcaps["in_p1"], [])
     prefix = f"swf-e2e-frag-{uuid.uuid4().hex[:10]}"
     config = workdir / "frag.yaml"
-    config.write_text(config_text(prefix, pcaps))
+    config.write_text(config_text(prefix, pcaps, request.param))
     fwd = Forwarder(swiftfwd_bin, config, workdir, duration=3)
     try:
         fwd.start()
@@ -184,7 +189,8 @@ def test_counters_exact(frag_run):
     fragments = sum(len(o[1]) for o in fragmented)
     forwarded = sum(1 for _, _, o in cases if o[0] == "forward")
     assert stats["fragmentation"] == {"ipv4_fragmented": len(fragmented), "ipv4_fragments": fragments}
-    [worker] = stats["workers"]
+    # In pipeline mode a receive core (role rx) hands the packets to the one worker.
+    [worker] = [w for w in stats["workers"] if w["role"] == "worker"]
     assert (worker["ipv4_fragmented"], worker["ipv4_fragments"]) == (len(fragmented), fragments)
     nonzero = {reason: n for reason, n in stats["drops"].items() if n}
     assert nonzero == {"mtu_exceeded": 1, "ipv4_ttl_expired": 1}, nonzero
