@@ -101,10 +101,11 @@ let package = Package(
             dependencies: ["Dataplane", "Forwarding", "Netlink", "Packet"],
             swiftSettings: dpdkTestSwift
         ),
-        // Runs EAL in the test process (--no-huge --in-memory): rte_fib against the reference LPM.
+        // Runs EAL in the test process (--no-huge --in-memory): rte_fib against the reference LPM;
+        // the worker's fragmenter and ICMP responder on real mbufs (hence Dataplane).
         .testTarget(
             name: "DPDKTests",
-            dependencies: ["DPDK", "Forwarding", "Packet", "TestSupport"],
+            dependencies: ["DPDK", "Dataplane", "Forwarding", "Packet", "TestSupport"],
             swiftSettings: [.unsafeFlags(dpdkIncludes.flatMap { ["-Xcc", $0] } + ["-Xcc", "-msse4.2"])]
         ),
     ]

@@ -103,9 +103,12 @@ public struct WorkerInfo: Sendable {
     public var rxPackets: UInt64, txPackets: UInt64, drops: UInt64
     /// TSC cycles spent in polls that received packets, and in empty polls.
     public var busyCycles: UInt64, idleCycles: UInt64
+    /// IPv4 packets the worker split into fragments (too big for the egress MTU, DF clear), and
+    /// the fragments they became; the fragments are in `txPackets` too.
+    public var ipv4Fragmented: UInt64, ipv4Fragments: UInt64
 
     public init(core: Int, queues: [String], rxPackets: UInt64, txPackets: UInt64, drops: UInt64, busyCycles: UInt64, idleCycles: UInt64,
-                role: String = "worker", rings: [String] = []) {
+                role: String = "worker", rings: [String] = [], ipv4Fragmented: UInt64 = 0, ipv4Fragments: UInt64 = 0) {
         self.core = core
         self.role = role
         self.queues = queues
@@ -115,6 +118,8 @@ public struct WorkerInfo: Sendable {
         self.drops = drops
         self.busyCycles = busyCycles
         self.idleCycles = idleCycles
+        self.ipv4Fragmented = ipv4Fragmented
+        self.ipv4Fragments = ipv4Fragments
     }
 }
 

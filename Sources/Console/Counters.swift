@@ -108,6 +108,8 @@ public struct CounterView: Sendable {
         w.drops = Self.since(w.drops, base.drops)
         w.busyCycles = Self.since(w.busyCycles, base.busyCycles)
         w.idleCycles = Self.since(w.idleCycles, base.idleCycles)
+        w.ipv4Fragmented = Self.since(w.ipv4Fragmented, base.ipv4Fragmented)
+        w.ipv4Fragments = Self.since(w.ipv4Fragments, base.ipv4Fragments)
         return w
     }
 

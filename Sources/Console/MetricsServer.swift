@@ -134,6 +134,9 @@ public final class MetricsServer: Sendable {
             counter("swiftfwd_worker_drops_total", l, w.drops, "Packets the worker dropped, all reasons.")
             counter("swiftfwd_worker_busy_cycles_total", l, w.busyCycles, "TSC cycles in polls that received packets.")
             counter("swiftfwd_worker_idle_cycles_total", l, w.idleCycles, "TSC cycles in polls that received nothing.")
+            counter("swiftfwd_worker_ipv4_fragmented_total", l, w.ipv4Fragmented,
+                    "IPv4 packets the worker split into fragments (larger than the egress MTU, DF clear).")
+            counter("swiftfwd_worker_ipv4_fragments_total", l, w.ipv4Fragments, "Fragments the worker made of them (also in tx packets).")
         }
         // Pipeline mode only: one series per ring (none in run-to-completion).
         for r in sample.rings {

@@ -111,6 +111,7 @@ enum Views {
                 return [
                     "core": w.core, "role": w.role, "queues": w.queues, "rings": w.rings,
                     "rx_packets": c.rxPackets, "tx_packets": c.txPackets, "drops": c.drops,
+                    "ipv4_fragmented": c.ipv4Fragmented, "ipv4_fragments": c.ipv4Fragments,
                     "busy_cycles": c.busyCycles, "idle_cycles": c.idleCycles, "busy_percent": JSON.number(r.busyFraction * 100, digits: 1),
                     "cycles_per_packet": r.cyclesPerPacket.map { JSON.number($0, digits: 1) as Any } ?? NSNull(),
                     "mpps": JSON.number(r.mpps),
@@ -127,7 +128,11 @@ enum Views {
         if pipeline { columns.append(("role", .left)) }
         columns.append(("queues", .left))
         if pipeline { columns.append(("rings", .left)) }
-        columns += [("rx packets", .right), ("tx packets", .right), ("drops", .right), ("busy", .right), ("cycles/packet", .right), ("Mpps", .right)]
+        columns += [("rx packets", .right), ("tx packets", .right), ("drops", .right)]
+        // Fragmentation is rare: its columns appear only once some core has fragmented.
+        let fragmenting = view.now.workers.contains { view.counters(of: $0).ipv4Fragmented > 0 }
+        if fragmenting { columns += [("fragmented", .right), ("fragments", .right)] }
+        columns += [("busy", .right), ("cycles/packet", .right), ("Mpps", .right)]
         var table = TextTable(columns)
         for w in view.now.workers {
             let c = view.counters(of: w)
@@ -136,8 +141,9 @@ enum Views {
             if pipeline { row.append(w.role) }
             row.append(w.queues.isEmpty ? "-" : w.queues.joined(separator: " "))
             if pipeline { row.append(w.rings.isEmpty ? "-" : w.rings.joined(separator: " ")) }
-            row += ["\(c.rxPackets)", "\(c.txPackets)", "\(c.drops)",
-                    Units.percent(r.busyFraction), r.cyclesPerPacket.map { String(format: "%.1f", $0) } ?? "-", String(format: "%.2f", r.mpps)]
+            row += ["\(c.rxPackets)", "\(c.txPackets)", "\(c.drops)"]
+            if fragmenting { row += ["\(c.ipv4Fragmented)", "\(c.ipv4Fragments)"] }
+            row += [Units.percent(r.busyFraction), r.cyclesPerPacket.map { String(format: "%.1f", $0) } ?? "-", String(format: "%.2f", r.mpps)]
             table.add(row)
         }
         var note = ""

@@ -212,6 +212,9 @@ public final class Forwarder {
                 drops: Array(values[WorkerCounters.dropBase..<(WorkerCounters.dropBase + DropReason.count)]),
                 icmpErrorsSent: values[WorkerCounters.icmpErrorsSent],
                 icmpErrorsRateLimited: values[WorkerCounters.icmpErrorsRateLimited],
+                icmpErrorsNoMbuf: values[WorkerCounters.icmpErrorsNoMbuf],
+                ipv4Fragmented: values[WorkerCounters.ipv4Fragmented],
+                ipv4Fragments: values[WorkerCounters.ipv4Fragments],
                 role: role, rings: rings))
         }
         let rxCores = config.threading.rxCores

@@ -24,10 +24,8 @@ struct ICMPResponder {
     let pool: OpaquePointer
     let ports: UnsafeMutableBufferPointer<PortIdentity>
     var bucket: TokenBucket
-    /// Scratch for the single lookup that finds a too-big packet's egress MTU.
-    let lookupIPv4: UnsafeMutablePointer<UInt32>
-    let lookupIPv6: UnsafeMutablePointer<UInt8>
-    let lookupResult: UnsafeMutablePointer<UInt64>
+    /// The single lookup that finds a too-big packet's egress MTU.
+    let egress = EgressLookup()
 
     init(enabled: Bool, rate: Int, burst: Int, pool: OpaquePointer, ports: [PortIdentity], tscHz: UInt64) {
         self.enabled = enabled
@@ -35,16 +33,11 @@ struct ICMPResponder {
         self.ports = .allocate(capacity: ports.count)
         _ = self.ports.initialize(from: ports)
         bucket = TokenBucket(rate: UInt64(rate), burst: UInt64(burst), ticksPerSecond: tscHz)
-        lookupIPv4 = .allocate(capacity: 1)
-        lookupIPv6 = .allocate(capacity: 16)
-        lookupResult = .allocate(capacity: 1)
     }
 
     func deallocate() {
         ports.deallocate()
-        lookupIPv4.deallocate()
-        lookupIPv6.deallocate()
-        lookupResult.deallocate()
+        egress.deallocate()
     }
 
     /// The drop reasons that may get an error: a cheap test before `respond`.
@@ -56,6 +49,8 @@ struct ICMPResponder {
     enum Outcome {
         case none
         case rateLimited
+        /// Due and allowed by the rate limit, but the pool had no mbuf to build it in.
+        case noMbuf
         case send(MbufPointer)
     }
 
@@ -78,8 +73,8 @@ struct ICMPResponder {
         switch reason {
         case .ipv4TTLExpired, .ipv6HopLimitExpired, .noRoute: break
         case .mtuExceeded:
-            // IPv4 without DF gets no error: RFC 1812 lets a router fragment it instead. swiftfwd
-            // does not fragment (docs/architecture.md): it is counted as mtu_exceeded only.
+            // IPv4 without DF gets no error: the worker fragments it (IPv4Fragmenter); one that
+            // reaches here could not be split (a forged offset) and is counted as mtu_exceeded only.
             if isIPv4 && UInt16(bigEndian: header.loadUnaligned(fromByteOffset: 6, as: UInt16.self)) & 0x4000 == 0 { return .none }
             tooBig = true
         default: return .none
@@ -98,7 +93,7 @@ struct ICMPResponder {
         } else {
             kind = reason == .noRoute ? .noRoute : .timeExceeded
         }
-        guard let reply = Mbuf.allocate(from: pool) else { return .none }
+        guard let reply = Mbuf.allocate(from: pool) else { return .noMbuf }
         let out = Mbuf.data(reply)
         let capacity = Mbuf.tailroom(reply)
         let length = isIPv4
@@ -112,14 +107,6 @@ struct ICMPResponder {
     /// The MTU of the adjacency the packet's destination leads to, looked up again (the drop
     /// list keeps only the reason; this runs only for an error that got a token).
     func egressMTU(_ header: UnsafeRawPointer, isIPv4: Bool, slot: UnsafePointer<PlaneSlot>) -> UInt32 {
-        if isIPv4 {
-            lookupIPv4.pointee = IPv4Header.destination(header)
-            slot.pointee.ipv4.lookup(lookupIPv4, lookupResult, count: 1)
-        } else {
-            UnsafeMutableRawPointer(lookupIPv6).copyMemory(from: header + IPv6Header.destinationOffset, byteCount: 16)
-            slot.pointee.ipv6.lookup(lookupIPv6, lookupResult, count: 1)
-        }
-        let index = lookupResult.pointee < UInt64(slot.pointee.adjacencyCount) ? Int(lookupResult.pointee) : 0
-        return UInt32(slot.pointee.adjacencies[index].mtu)
+        UInt32(egress.adjacency(header, isIPv4: isIPv4, slot: slot).mtu)
     }
 }

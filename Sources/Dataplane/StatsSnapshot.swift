@@ -31,6 +31,13 @@ public struct WorkerStats: Sendable {
     public var drops: [UInt64]
     public var icmpErrorsSent: UInt64 = 0
     public var icmpErrorsRateLimited: UInt64 = 0
+    /// ICMP errors that were due but found the mbuf pool empty.
+    public var icmpErrorsNoMbuf: UInt64 = 0
+    /// IPv4 packets split into fragments, and the fragments they became (queued for transmit:
+    /// they are in `txPackets` once sent, so rx + fragments - fragmented = tx + drops, ICMP
+    /// errors sent aside).
+    public var ipv4Fragmented: UInt64 = 0
+    public var ipv4Fragments: UInt64 = 0
     /// A receive core's rx/tx are packets received and handed to workers; its drops are
     /// ring_full. A pipeline worker's rx is what it took from its rings.
     public var role: CoreRole = .worker
@@ -94,6 +101,9 @@ public struct StatsSnapshot: Sendable {
     public var totalDrops: UInt64 { DropReason.allCases.reduce(0) { $0 + drops($1) } }
     public var icmpErrorsSent: UInt64 { workers.reduce(0) { $0 + $1.icmpErrorsSent } }
     public var icmpErrorsRateLimited: UInt64 { workers.reduce(0) { $0 + $1.icmpErrorsRateLimited } }
+    public var icmpErrorsNoMbuf: UInt64 { workers.reduce(0) { $0 + $1.icmpErrorsNoMbuf } }
+    public var ipv4Fragmented: UInt64 { workers.reduce(0) { $0 + $1.ipv4Fragmented } }
+    public var ipv4Fragments: UInt64 { workers.reduce(0) { $0 + $1.ipv4Fragments } }
 
     /// The JSON written by `--stats-json`: every drop reason appears, zeros included, so a
     /// consumer can tell "no such drop" from "no such counter".
@@ -111,7 +121,7 @@ public struct StatsSnapshot: Sendable {
                 ["core": w.core, "role": w.role.rawValue, "queues": w.queues, "rings": w.rings,
                  "rx_packets": w.rxPackets, "tx_packets": w.txPackets,
                  "busy_cycles": w.busyCycles, "idle_cycles": w.idleCycles, "busy_polls": w.busyPolls,
-                 "drops": w.drops.reduce(0, +)]
+                 "drops": w.drops.reduce(0, +), "ipv4_fragmented": w.ipv4Fragmented, "ipv4_fragments": w.ipv4Fragments]
             },
             "threading": mode.rawValue,
             "rings": rings.map { r -> [String: Any] in
@@ -119,7 +129,8 @@ public struct StatsSnapshot: Sendable {
                  "enqueued": r.enqueued, "dequeued": r.dequeued, "dropped": r.dropped]
             },
             "drops": drops,
-            "icmp_errors": ["sent": icmpErrorsSent, "rate_limited": icmpErrorsRateLimited],
+            "icmp_errors": ["sent": icmpErrorsSent, "rate_limited": icmpErrorsRateLimited, "no_mbuf": icmpErrorsNoMbuf],
+            "fragmentation": ["ipv4_fragmented": ipv4Fragmented, "ipv4_fragments": ipv4Fragments],
             "mempool": ["size": mempoolSize, "available": mempoolAvailable, "leaked": leaked.map { $0 as Any } ?? NSNull()],
             "tsc_hz": tscHz,
             "punt": punt.map { p -> Any in
@@ -175,9 +186,14 @@ public struct StatsSnapshot: Sendable {
                          + String(repeating: " ", count: max(1, 13 - count.count)) + count)
         }
         if totalDrops == 0 { lines.append("(no drops)") }
-        if icmpErrorsSent + icmpErrorsRateLimited > 0 {
+        if icmpErrorsSent + icmpErrorsRateLimited + icmpErrorsNoMbuf > 0 {
             lines.append("")
-            lines.append("ICMP errors sent \(icmpErrorsSent), held back by the rate limit \(icmpErrorsRateLimited)")
+            lines.append("ICMP errors sent \(icmpErrorsSent), held back by the rate limit \(icmpErrorsRateLimited), "
+                         + "not sent for want of an mbuf \(icmpErrorsNoMbuf)")
+        }
+        if ipv4Fragmented > 0 {
+            lines.append("")
+            lines.append("IPv4 packets fragmented \(ipv4Fragmented), into \(ipv4Fragments) fragments")
         }
         return lines.joined(separator: "\n")
     }

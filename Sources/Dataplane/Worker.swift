@@ -72,6 +72,9 @@ public struct Worker {
     var icmp: ICMPResponder
     /// ICMP errors built during one burst, queued after it.
     let errors: UnsafeMutablePointer<MbufPointer?>
+    /// IPv4 fragmentation of mtu_exceeded drops without DF (Worker+Fragment.swift).
+    let fragmenter: IPv4Fragmenter
+    let egress: EgressLookup
     // Pipeline mode only (empty otherwise); see Worker+Pipeline.swift.
     let rings: UnsafeMutableBufferPointer<OpaquePointer>
     let ringBurst: Int
@@ -112,6 +115,8 @@ public struct Worker {
         icmp = ICMPResponder(enabled: setup.icmpErrors.enabled, rate: setup.icmpErrors.rate, burst: setup.icmpErrors.burst,
                              pool: setup.pool, ports: setup.identities, tscHz: EAL.tscHz)
         errors = .allocate(capacity: BurstPipeline.capacity)
+        fragmenter = IPv4Fragmenter(pool: setup.pool)
+        egress = EgressLookup()
         rings = .allocate(capacity: setup.rings.count)
         _ = rings.initialize(from: setup.rings)
         ringBurst = min(setup.ringBurst, BurstPipeline.capacity)
@@ -140,6 +145,8 @@ public struct Worker {
         pipeline.deallocate()
         icmp.deallocate()
         errors.deallocate()
+        fragmenter.deallocate()
+        egress.deallocate()
         rx.deallocate()
         queues.deallocate()
         portIDs.deallocate()
@@ -217,7 +224,8 @@ public struct Worker {
     }
 
     /// Counts and frees the burst's drops; those that deserve an ICMP error get one, sent back
-    /// out of the port they came in on. With the kernel control plane on, the drops the kernel
+    /// out of the port they came in on; IPv4 too big without DF is fragmented instead
+    /// (Worker+Fragment.swift). With the kernel control plane on, the drops the kernel
     /// should see (PuntDecision) are policed per class and the conforming ones go to the punt
     /// ring instead of being freed, untouched, in one enqueue at the end.
     mutating func handleDrops(port: Int, slot: UnsafePointer<PlaneSlot>) {
@@ -227,7 +235,7 @@ public struct Worker {
         var kept = 0
         let now = readTSC()
         for d in 0..<pipeline.dropCount {
-            let reason = pipeline.dropReasons[d]
+            var reason = pipeline.dropReasons[d]
             let m = pipeline.dropped[d].unsafelyUnwrapped
             if puntRing != nil,
                let punt = PuntDecision.punt(reason, frame: Mbuf.data(m), length: Int(Mbuf.dataLength(m))) {
@@ -245,6 +253,10 @@ public struct Worker {
                 kept &+= 1
                 continue
             }
+            if reason == .mtuExceeded {
+                guard let still = fragmentIfAllowed(m, slot: slot) else { continue }   // sent as fragments
+                reason = still
+            }
             counters.countDrop(reason)
             // Compacted in place (kept <= d): what is left at the front is freed below.
             pipeline.dropped[kept] = m
@@ -257,6 +269,8 @@ public struct Worker {
                 errorBytes &+= UInt64(Mbuf.dataLength(reply))
             case .rateLimited:
                 counters.add(WorkerCounters.icmpErrorsRateLimited, 1)
+            case .noMbuf:
+                counters.add(WorkerCounters.icmpErrorsNoMbuf, 1)
             case .none:
                 break
             }

@@ -31,7 +31,12 @@ public struct WorkerCounters {
     public static var policedBase: Int { 11 }
     public static var puntRingFull: Int { 15 }
     public static var injected: Int { 16 }
-    public static var fixedSlots: Int { 17 }
+    /// IPv4 fragmentation: packets split (each counted once), and the fragments they became.
+    public static var ipv4Fragmented: Int { 17 }
+    public static var ipv4Fragments: Int { 18 }
+    /// ICMP errors that were due (token taken) but not sent because the mbuf pool was empty.
+    public static var icmpErrorsNoMbuf: Int { 19 }
+    public static var fixedSlots: Int { 20 }
     public static var dropBase: Int { fixedSlots }
     public static var portBase: Int { dropBase + DropReason.count }
     public static var slotsPerPort: Int { 4 }

@@ -29,10 +29,11 @@ public enum DropReason: UInt8, CaseIterable, Sendable {
     case mtuExceeded
     case txQueueFull
     case ringFull
+    case fragmentNoMbuf
 
     /// Computed, not a stored static: a stored one is initialised lazily through swift_once,
     /// a runtime call on every hot-path access.
-    @inlinable public static var count: Int { Int(DropReason.ringFull.rawValue) + 1 }
+    @inlinable public static var count: Int { Int(DropReason.fragmentNoMbuf.rawValue) + 1 }
 
     /// The stable name shown by the console and written to stats JSON.
     public var name: String {
@@ -65,6 +66,7 @@ public enum DropReason: UInt8, CaseIterable, Sendable {
         case .mtuExceeded: return "mtu_exceeded"
         case .txQueueFull: return "tx_queue_full"
         case .ringFull: return "ring_full"
+        case .fragmentNoMbuf: return "fragment_no_mbuf"
         }
     }
 
@@ -96,9 +98,10 @@ public enum DropReason: UInt8, CaseIterable, Sendable {
         case .local: return "addressed to the router itself (kernel path not yet built)"
         case .noRoute: return "no route matches the destination"
         case .noNeighbor: return "route found but the next hop has no neighbor entry"
-        case .mtuExceeded: return "packet larger than the egress port's MTU"
+        case .mtuExceeded: return "packet larger than the egress port's MTU and not fragmented (IPv6; IPv4 with DF; IPv4 whose fragment offsets would overflow)"
         case .txQueueFull: return "egress TX queue full; packet freed"
         case .ringFull: return "pipeline mode: the ring to the flow's worker was full; packet freed by the receive core"
+        case .fragmentNoMbuf: return "IPv4 packet to fragment (over the egress MTU, DF clear) but too few free mbufs for its fragments"
         }
     }
 }

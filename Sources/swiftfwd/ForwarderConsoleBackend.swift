@@ -48,7 +48,8 @@ final class ForwarderConsoleBackend: ConsoleBackend, @unchecked Sendable {
         let workers = snapshot.workers.map { w in
             WorkerInfo(core: Int(w.core), queues: w.queues.split(separator: ",").map(String.init),
                        rxPackets: w.rxPackets, txPackets: w.txPackets, drops: w.drops.reduce(0, +),
-                       busyCycles: w.busyCycles, idleCycles: w.idleCycles, role: w.role.rawValue, rings: w.rings)
+                       busyCycles: w.busyCycles, idleCycles: w.idleCycles, role: w.role.rawValue, rings: w.rings,
+                       ipv4Fragmented: w.ipv4Fragmented, ipv4Fragments: w.ipv4Fragments)
         }
         let rings = snapshot.rings.map { r in
             RingInfo(name: r.name, rxCore: Int(r.rxCore), workerCore: Int(r.workerCore), size: r.size, count: r.count,

@@ -179,6 +179,30 @@ final class CommandTests: XCTestCase {
         XCTAssertEqual(workers[0]["queues"] as? [String], ["p0:0"])
     }
 
+    /// The fragmentation columns appear once a core has fragmented, and follow clear counters.
+    func testShowWorkersWithFragmentation() throws {
+        let s = try Session()
+        s.core.takeSample()
+        s.backend.fragment(packets: 300, into: 900)
+        XCTAssertEqual(try s.run("show workers"), """
+        threading: run-to-completion
+        core  queues  rx packets  tx packets  drops  fragmented  fragments  busy  cycles/packet  Mpps
+           1  p0:0          1300        1900      0         300        900  0.0%            0.0  0.00
+           2  p1:0             0           0      0           0          0  0.0%              -  0.00
+        (busy, cycles/packet and Mpps over the last 1.0 s)
+
+        """)
+        let j = try s.json("show workers json")
+        let workers = try XCTUnwrap(j["workers"] as? [[String: Any]])
+        XCTAssertEqual(workers[0]["ipv4_fragmented"] as? Int, 300)
+        XCTAssertEqual(workers[0]["ipv4_fragments"] as? Int, 900)
+        XCTAssertEqual(workers[1]["ipv4_fragments"] as? Int, 0)
+        _ = try s.run("clear counters")
+        let cleared = try s.json("show workers json")
+        XCTAssertEqual((cleared["workers"] as? [[String: Any]])?[0]["ipv4_fragmented"] as? Int, 0)
+        XCTAssertFalse(try s.run("show workers").contains("fragmented"), "no column while nothing was fragmented since the clear")
+    }
+
     func testRatesBeforeASecondSampleAreZero() throws {
         let s = try Session()
         let text = try s.run("show workers")

@@ -94,6 +94,19 @@ final class FakeBackend: ConsoleBackend, @unchecked Sendable {
         }
     }
 
+    /// Worker 1 receives `packets` too big for p1 and sends them as `fragments` fragments.
+    func fragment(packets: UInt64, into fragments: UInt64) {
+        lock.withLock {
+            _now += 1
+            _workers[0].rxPackets += packets
+            _workers[0].txPackets += fragments
+            _workers[0].ipv4Fragmented += packets
+            _workers[0].ipv4Fragments += fragments
+            _workers[0].idleCycles += 1_000_000
+            _workers[1].idleCycles += 1_000_000
+        }
+    }
+
     func setRoutes(_ routes: [RouteInfo]) { lock.withLock { _routes = routes } }
 
     /// Turns the fake into pipeline mode: receive core 3 polls both ports and hands packets to

@@ -19,7 +19,7 @@ DROP_REASONS = [
     "ipv6_too_short", "ipv6_bad_version", "ipv6_bad_payload_length", "ipv6_martian_source",
     "ipv6_martian_destination", "ipv6_multicast_destination", "ipv6_link_local",
     "ipv6_hop_limit_expired", "local", "no_route", "no_neighbor", "mtu_exceeded", "tx_queue_full",
-    "ring_full",
+    "ring_full", "fragment_no_mbuf",
 ]
 
 FORWARDING_LINE = "swiftfwd: forwarding"

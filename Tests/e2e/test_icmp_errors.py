@@ -2,7 +2,8 @@
 
 The input on p0 holds packets that must get an error (TTL/hop limit 1, no route, too big with
 DF / IPv6), packets that must not (errors about ICMP errors, to multicast, later fragments,
-IPv4 too big without DF, a forged broadcast source MAC), and one forwarded packet. The test reads p0's output pcap: exactly
+IPv4 too big without DF, which is fragmented instead (test_ipv4_fragmentation.py checks the
+fragments), a forged broadcast source MAC), and one forwarded packet. The test reads p0's output pcap: exactly
 one error per packet that deserves one, each checked field by field (addresses, type, code,
 MTU, checksums, the quote), and nothing else. A second run with a burst of 1 and a low rate
 shows the rate limit holding errors back and counting them.
@@ -72,7 +73,7 @@ def build_cases():
         ("ipv6 no route", v6("2001:db8:99::1", udp(5)), (6, 1, 0, None)),
         ("ipv6 too big", v6("2001:db8:4::11", udp(6, 1400)), (6, 2, 0, P1_MTU)),
         # Never an error about these:
-        ("ipv4 too big without DF", v4("198.18.4.12", udp(7, 1400), flags_frag=0), None),
+        ("ipv4 too big without DF (fragmented)", v4("198.18.4.12", udp(7, 1400), flags_frag=0, ident=0x7007), None),
         ("ipv4 ttl 1 about an ICMP error", v4("198.18.4.13", icmp_unreachable, ttl=1, proto=1), None),
         ("ipv4 no route, later fragment", v4("198.18.99.2", udp(8), flags_frag=0x0010), None),
         ("ipv6 ttl 1 about an ICMPv6 error", v6("2001:db8:4::14", bytes([1, 0, 0, 0, 0, 0, 0, 0]) + b"x" * 40,
@@ -144,8 +145,12 @@ def test_one_error_per_packet_that_deserves_one(errors_run):
     # Errors go out in the order of the packets they are about (one worker, one burst order).
     for (name, frame, e), out in zip(expected, out_p0):
         check_error(name, frame, e, out)
-    assert stats["icmp_errors"] == {"sent": len(expected), "rate_limited": 0}
-    assert len(out_p1) == 1 and P.find_tag(out_p1[0]) == 9, "only the good packet is forwarded"
+    assert stats["icmp_errors"] == {"sent": len(expected), "rate_limited": 0, "no_mbuf": 0}
+    # Out of p1: the good packet, and the two fragments of the one without DF (1428 bytes).
+    idents = [P.parse_ipv4(f[14:])["ident"] for f in out_p1]
+    assert sorted(idents) == [0x1234, 0x7007, 0x7007], idents
+    assert P.find_tag(out_p1[idents.index(0x1234)]) == 9, "the good packet is forwarded"
+    assert stats["fragmentation"] == {"ipv4_fragmented": 1, "ipv4_fragments": 2}
 
 
 def test_drops_still_counted(errors_run):
@@ -153,12 +158,12 @@ def test_drops_still_counted(errors_run):
     drops = stats["drops"]
     assert drops["ipv4_ttl_expired"] == 3 and drops["ipv6_hop_limit_expired"] == 2
     assert drops["no_route"] == 3
-    assert drops["mtu_exceeded"] == 3
+    assert drops["mtu_exceeded"] == 2, "IPv4 with DF and IPv6; without DF it is fragmented"
 
 
 def test_rate_limit_holds_errors_back(swiftfwd_bin, tmp_path_factory):
     cases = [(f"ttl {i}", v4("198.18.4.10", udp(100 + i), ttl=1), (4, 11, 0, None)) for i in range(20)]
     out_p0, _, stats = run(swiftfwd_bin, tmp_path_factory.mktemp("icmp-rate"), cases, rate=1, burst=3)
     assert len(out_p0) == 3, "a burst of 3 at 1 per second lets 3 through a quick burst of 20"
-    assert stats["icmp_errors"] == {"sent": 3, "rate_limited": 17}
+    assert stats["icmp_errors"] == {"sent": 3, "rate_limited": 17, "no_mbuf": 0}
     assert stats["drops"]["ipv4_ttl_expired"] == 20
