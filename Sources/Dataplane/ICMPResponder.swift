@@ -24,6 +24,9 @@ struct ICMPResponder {
     let pool: OpaquePointer
     let ports: UnsafeMutableBufferPointer<PortIdentity>
     var bucket: TokenBucket
+    /// The IP ID of the next IPv4 error (ICMPError.buildIPv4): counts up from a random start,
+    /// so two workers, or a restarted forwarder, rarely send the same IDs at the same time.
+    var nextIdentification = UInt16.random(in: 0...UInt16.max)
     /// The single lookup that finds a too-big packet's egress MTU.
     let egress = EgressLookup()
 
@@ -97,9 +100,11 @@ struct ICMPResponder {
         let out = Mbuf.data(reply)
         let capacity = Mbuf.tailroom(reply)
         let length = isIPv4
-            ? ICMPError.buildIPv4(kind, about: frame, ipLength: ipLength, source: identity.ipv4!, portMAC: identity.mac, into: out, capacity: capacity)
+            ? ICMPError.buildIPv4(kind, about: frame, ipLength: ipLength, source: identity.ipv4!, portMAC: identity.mac,
+                                  identification: nextIdentification, into: out, capacity: capacity)
             : ICMPError.buildIPv6(kind, about: frame, ipLength: ipLength, source: identity.ipv6!, portMAC: identity.mac, into: out, capacity: capacity)
         guard length > 0 else { Mbuf.free(reply); return .none }
+        if isIPv4 { nextIdentification &+= 1 }
         Mbuf.setLength(reply, UInt16(length))
         return .send(reply)
     }

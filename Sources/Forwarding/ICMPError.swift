@@ -89,8 +89,11 @@ public enum ICMPError {
     /// byte 14, `ipLength` bytes) into `out`, which holds `capacity` bytes; returns the frame
     /// length, or 0 when it does not fit. The frame goes back to the sender's MAC from `portMAC`,
     /// from the router's address `source` on that port.
+    /// `identification` is the IP ID to send: the error is not marked DF (a path narrower than
+    /// 576 bytes may fragment it, as Linux lets its errors be), so RFC 6864 wants an ID that
+    /// does not repeat soon between the same addresses; the caller keeps a counter.
     public static func buildIPv4(_ kind: Kind, about frame: UnsafeRawPointer, ipLength: Int,
-                                 source: IPv4Address, portMAC: MACAddress,
+                                 source: IPv4Address, portMAC: MACAddress, identification: UInt16 = 0,
                                  into out: UnsafeMutableRawPointer, capacity: Int) -> Int {
         let original = frame + Ethernet.headerLength
         let quote = min(ipLength, ipv4Limit - 28)
@@ -102,7 +105,8 @@ public enum ICMPError {
         // fragmentation; TTL 64; protocol 1.
         ip.storeBytes(of: UInt16(0x45C0).bigEndian, as: UInt16.self)
         ip.storeBytes(of: UInt16(total).bigEndian, toByteOffset: 2, as: UInt16.self)
-        ip.storeBytes(of: UInt32(0), toByteOffset: 4, as: UInt32.self)
+        ip.storeBytes(of: identification.bigEndian, toByteOffset: 4, as: UInt16.self)
+        ip.storeBytes(of: UInt16(0), toByteOffset: 6, as: UInt16.self)          // no flags, offset 0
         ip.storeBytes(of: UInt16(0x4001).bigEndian, toByteOffset: 8, as: UInt16.self)
         ip.storeBytes(of: UInt16(0), toByteOffset: 10, as: UInt16.self)
         ip.storeBytes(of: source.value.bigEndian, toByteOffset: 12, as: UInt32.self)

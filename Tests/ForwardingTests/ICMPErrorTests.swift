@@ -41,6 +41,7 @@ final class ICMPErrorTests: XCTestCase {
         XCTAssertEqual(u16(e, 16), 20 + 8 + 40, "total length")
         XCTAssertEqual(e[22], 64, "TTL"); XCTAssertEqual(e[23], 1, "protocol ICMP")
         XCTAssertEqual(referenceSum(e[14..<34]), 0xFFFF, "IP header checksum")
+        XCTAssertEqual(u16(e, 20), 0, "not DF, not a fragment")
         XCTAssertEqual(Array(e[26..<30]), [198, 18, 0, 1], "from the router's address")
         XCTAssertEqual(Array(e[30..<34]), Array(original[26..<30]), "to the original source")
         XCTAssertEqual(e[34], 11); XCTAssertEqual(e[35], 0)
@@ -135,5 +136,19 @@ final class ICMPErrorTests: XCTestCase {
         var cut = ipv6 { $0.nextHeader = 0; $0.payloadLength = 4 }
         cut[54] = 58
         XCTAssertFalse(may6(cut), "a chain that runs out of packet")
+    }
+
+    func testIPv4ErrorCarriesTheGivenIdentification() {
+        let original = ipv4 { $0.ttl = 1; $0.payloadLength = 20 }
+        var out = [UInt8](repeating: 0xEE, count: 2048)
+        let n = original.withUnsafeBytes { f in
+            out.withUnsafeMutableBytes {
+                ICMPError.buildIPv4(.timeExceeded, about: f.baseAddress!, ipLength: original.count - 14, source: router4,
+                                    portMAC: Fixture.port0MAC, identification: 0xBEEF, into: $0.baseAddress!, capacity: 2048)
+            }
+        }
+        XCTAssertEqual(u16(out, 18), 0xBEEF, "IP identification")
+        XCTAssertEqual(referenceSum(out[14..<34]), 0xFFFF, "the checksum covers it")
+        XCTAssertGreaterThan(n, 0)
     }
 }

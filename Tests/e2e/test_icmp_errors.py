@@ -146,6 +146,11 @@ def test_one_error_per_packet_that_deserves_one(errors_run):
     for (name, frame, e), out in zip(expected, out_p0):
         check_error(name, frame, e, out)
     assert stats["icmp_errors"] == {"sent": len(expected), "rate_limited": 0, "no_mbuf": 0}
+    # IPv4 errors are not DF, so each carries its own IP ID (RFC 6864): one worker counts up.
+    v4_errors = [P.parse_ipv4(f[14:]) for f in out_p0 if P.parse_ethernet(f)["ethertype"] == P.ETH_IPV4]
+    ids = [ip["ident"] for ip in v4_errors]
+    assert len(ids) >= 3 and all((b - a) % 65536 == 1 for a, b in zip(ids, ids[1:])), ids
+    assert all(struct.unpack("!H", ip["header"][6:8])[0] == 0 for ip in v4_errors), "no DF, not fragments"
     # Out of p1: the good packet, and the two fragments of the one without DF (1428 bytes).
     idents = [P.parse_ipv4(f[14:])["ident"] for f in out_p1]
     assert sorted(idents) == [0x1234, 0x7007, 0x7007], idents
