@@ -9,6 +9,8 @@ let mbufHeadroom = 128
 /// Ethernet header plus CRC, which DPDK adds to the MTU to size received frames
 /// (RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN).
 let ethernetOverhead = 18
+/// The least MTU of a link that carries IPv6 (RFC 8200, section 5).
+let minimumIPv6MTU = 1280
 
 enum ConfigValidation {
     /// Every core has one role: the main core runs control work and must never also poll.
@@ -49,6 +51,12 @@ enum ConfigValidation {
             let needed = mbufHeadroom + ethernetOverhead + port.mtu
             if needed > mempool.dataRoom {
                 throw sources.error(at: "ports[\(i)].mtu", "an MTU of \(port.mtu) needs \(needed) bytes of mbuf data room (\(mbufHeadroom) headroom, \(ethernetOverhead) Ethernet header and CRC, and the MTU) but mempool.data_room is \(mempool.dataRoom), so raise mempool.data_room or lower the MTU")
+            }
+            // IPv6 needs every link to carry 1280-byte packets (RFC 8200, section 5): ICMPv6
+            // errors are sized to fit in 1280, and Linux turns IPv6 off on a twin whose MTU is
+            // lower. The per-key range (68, RFC 791) covers IPv4-only ports.
+            if port.mtu < minimumIPv6MTU, let k = port.addresses.firstIndex(where: { if case .v6 = $0.address { true } else { false } }) {
+                throw sources.error(at: "ports[\(i)].mtu", "an MTU of \(port.mtu) is below \(minimumIPv6MTU), the least IPv6 allows (RFC 8200), and the port has the IPv6 address \(port.addresses[k]) (ports[\(i)].addresses[\(k)]), so raise the MTU to at least \(minimumIPv6MTU) or give the port only IPv4 addresses")
             }
             for (k, address) in port.addresses.enumerated() {
                 if let owner = owners[address.address] {

@@ -22,6 +22,8 @@ public struct KernelStatus: Sendable {
     public struct Sync: Sendable {
         public var routes = 0, neighbors = 0, resyncs = 0, overruns = 0, batches = 0, refused = 0, resolveRequests = 0
         public var lastLagMicroseconds: UInt64 = 0, maxLagMicroseconds: UInt64 = 0
+        /// Changes read from the kernel and not applied yet, now and at most; the largest batch.
+        public var queued = 0, maxQueued = 0, largestBatch = 0
         public init() {}
     }
     public var classes: [PuntClassInfo]
@@ -71,12 +73,14 @@ extension Views {
                 "enabled": true, "routes": s.routes, "neighbors": s.neighbors, "resyncs": s.resyncs, "overruns": s.overruns,
                 "batches": s.batches, "refused": s.refused, "resolve_requests": s.resolveRequests,
                 "last_lag_us": s.lastLagMicroseconds, "max_lag_us": s.maxLagMicroseconds,
+                "queued": s.queued, "max_queued": s.maxQueued, "largest_batch": s.largestBatch,
             ] as [String: Any])
         }
         var block = KeyValueBlock()
         block.add("routes mirrored", "\(s.routes)")
         block.add("neighbors mirrored", "\(s.neighbors)")
-        block.add("batches applied", "\(s.batches) (\(s.refused) changes refused by the fast path)")
+        block.add("batches applied", "\(s.batches) (\(s.refused) changes refused by the fast path), largest \(s.largestBatch) changes")
+        block.add("queued", "\(s.queued) changes read and not applied yet (at most \(s.maxQueued))")
         block.add("resyncs", "\(s.resyncs) (\(s.overruns) netlink overruns)")
         block.add("resolve requests", "\(s.resolveRequests)")
         block.add("lag", "last \(s.lastLagMicroseconds) us, max \(s.maxLagMicroseconds) us (netlink receipt to FIB updated)")

@@ -104,10 +104,10 @@ public final class KernelPath: @unchecked Sendable {
 
     public func start() {
         let thread = Thread { [self] in
+            nameCurrentThread("swiftfwd-kernel")
             loop()
             finished.signal()
         }
-        thread.name = "swiftfwd-kernel"
         self.thread = thread
         thread.start()
     }

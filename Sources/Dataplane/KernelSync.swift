@@ -21,6 +21,11 @@ public struct SyncStats: Sendable, Codable, Equatable {
     public var resolveRequests = 0
     /// Times a port's link change was copied to its twin.
     public var linkChanges = 0
+    /// Changes read from the kernel and not applied yet (`SyncQueue`), now and at most.
+    public var queued = 0
+    public var maxQueued = 0
+    /// The most changes applied in one batch.
+    public var largestBatch = 0
     /// From netlink receipt of the oldest change of the last batch to its FIB update, and the
     /// largest such lag seen, in microseconds.
     public var lastLagMicroseconds: UInt64 = 0
@@ -101,10 +106,10 @@ public final class KernelSync: @unchecked Sendable {
 
     public func start() {
         let thread = Thread { [self] in
+            nameCurrentThread("swiftfwd-sync")
             run()
             finished.signal()
         }
-        thread.name = "swiftfwd-sync"
         self.thread = thread
         thread.start()
     }
@@ -126,7 +131,7 @@ public final class KernelSync: @unchecked Sendable {
             logger.error("kernel mirror: cannot open netlink sockets: \(error); routes and neighbors are not mirrored")
             return
         }
-        var lastApply: UInt64 = 0
+        var queue = SyncQueue()
         var twinUp = [Bool](repeating: true, count: ports.count)
         var lastLinkCheck: UInt64 = 0
         while !stopFlag.isSet {
@@ -135,11 +140,11 @@ public final class KernelSync: @unchecked Sendable {
                 followLinks(&twinUp)
                 lastLinkCheck = now
             }
-            let batch = gather(mirror, window: lastApply)
-            if let failure = batch.failure { logger.warning("kernel mirror: \(failure)") }
+            read(mirror, into: &queue)
+            let chunk = queue.isEmpty ? [] : queue.takeChunk()
             let began = monotonicNanoseconds()
-            apply(batch, mirror: mirror)
-            lastApply = batch.changes.isEmpty ? lastApply : monotonicNanoseconds() - began
+            apply(chunk, mirror: mirror, queue: queue)
+            queue.record(applied: chunk.count, nanoseconds: monotonicNanoseconds() - began)
             resolve(path.takeResolveRequests(), client: client)
         }
     }
@@ -163,33 +168,34 @@ public final class KernelSync: @unchecked Sendable {
         }
     }
 
-    /// One poll, then, while changes keep coming (a routing daemon loading a table), more polls
-    /// for as long as the last batch took to apply (at least 2 ms, at most 200 ms). Each batch
-    /// costs a copy of the control-plane table and an RCU grace period, whatever its size, so
-    /// under load the batches grow with the table instead of their number; a lone change is
-    /// applied at once.
-    func gather(_ mirror: KernelMirror, window: UInt64) -> MirrorBatch {
-        var batch = mirror.poll(timeoutMilliseconds: 20)
-        guard !batch.changes.isEmpty else { return batch }
-        let until = monotonicNanoseconds() + min(max(window, 2_000_000), 200_000_000)
-        while batch.failure == nil && monotonicNanoseconds() < until {
-            let more = mirror.poll(timeoutMilliseconds: 1)
-            batch.changes += more.changes
-            batch.resyncs += more.resyncs
-            batch.malformed += more.malformed
-            batch.failure = more.failure
-            if more.changes.isEmpty { break }
-        }
-        return batch
+    /// Empties the event socket into the queue (SyncQueue says why reading comes first): waits
+    /// up to 20 ms for a notification only when nothing waits to be applied, and stops when a
+    /// poll reads nothing, or after 200 ms so that links, resolve requests and stop are still
+    /// seen while a routing daemon keeps the socket full.
+    func read(_ mirror: KernelMirror, into queue: inout SyncQueue) {
+        let until = monotonicNanoseconds() + 200_000_000
+        var wait: Int32 = queue.isEmpty ? 20 : 0
+        repeat {
+            let before = mirror.statistics.messages
+            let batch = mirror.poll(timeoutMilliseconds: wait)
+            wait = 0
+            queue.append(batch.changes)
+            if let failure = batch.failure {
+                logger.warning("kernel mirror: \(failure)")
+                return
+            }
+            if batch.changes.isEmpty && mirror.statistics.messages == before { return }
+        } while monotonicNanoseconds() < until
     }
 
-    /// Applies one poll's changes as one batch (one RCU grace period per batch).
-    func apply(_ batch: MirrorBatch, mirror: KernelMirror) {
+    /// Applies one chunk of changes as one batch (one RCU grace period per batch) and updates
+    /// the counters (also with an empty chunk: resyncs and overruns are the mirror's).
+    func apply(_ chunk: [TimedChange], mirror: KernelMirror, queue: SyncQueue) {
         var refused = 0
-        if !batch.changes.isEmpty {
+        if !chunk.isEmpty {
             let changes: [TableChange] = plane.withTable { table in
                 var overlay = KernelSyncRules.NeighborOverlay(table: table)
-                return batch.changes.flatMap { self.rules.changes(for: $0.change, neighbors: &overlay, installed: &self.installed) }
+                return chunk.flatMap { self.rules.changes(for: $0.change, neighbors: &overlay, installed: &self.installed) }
             }
             if !changes.isEmpty {
                 let result = plane.apply(changes)
@@ -200,7 +206,7 @@ public final class KernelSync: @unchecked Sendable {
             }
         }
         let now = monotonicNanoseconds()
-        let oldest = batch.changes.map(\.receivedAt).min()
+        let oldest = chunk.map(\.receivedAt).min()
         let statistics = mirror.statistics
         let neighbors = plane.withTable { $0.neighbors.values.filter { $0.source == "kernel" }.count }
         lock.lock()
@@ -211,8 +217,11 @@ public final class KernelSync: @unchecked Sendable {
         stats.overruns = statistics.overruns
         stats.failures = statistics.failures
         stats.refused += refused
+        stats.queued = queue.count
+        stats.maxQueued = queue.largestBacklog
         if let oldest {
             stats.batches += 1
+            stats.largestBatch = max(stats.largestBatch, chunk.count)
             let lag = (now > oldest ? now - oldest : 0) / 1000
             stats.lastLagMicroseconds = lag
             stats.maxLagMicroseconds = max(stats.maxLagMicroseconds, lag)
@@ -250,6 +259,13 @@ public final class KernelSync: @unchecked Sendable {
 public struct KernelSyncError: Error, CustomStringConvertible {
     public let description: String
     init(_ description: String) { self.description = description }
+}
+
+/// Names the calling thread for top -H, perf and /proc/PID/task/TID/comm (the benchmarks read
+/// each thread's CPU time by name): Foundation's `Thread.name` does not reach the kernel on
+/// Linux, and Glibc's module does not export pthread_setname_np. At most 15 bytes.
+func nameCurrentThread(_ name: String) {
+    try? name.write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)
 }
 
 /// A stop flag for a control thread (not a worker: a lock is fine here).

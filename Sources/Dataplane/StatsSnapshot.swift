@@ -144,6 +144,7 @@ public struct StatsSnapshot: Sendable {
                         "sync": ["routes": p.sync.routes, "neighbors": p.sync.neighbors, "resyncs": p.sync.resyncs,
                                  "overruns": p.sync.overruns, "batches": p.sync.batches, "refused": p.sync.refused,
                                  "resolve_requests": p.sync.resolveRequests, "link_changes": p.sync.linkChanges, "last_lag_us": p.sync.lastLagMicroseconds,
+                                 "queued": p.sync.queued, "max_queued": p.sync.maxQueued, "largest_batch": p.sync.largestBatch,
                                  "max_lag_us": p.sync.maxLagMicroseconds]]
             } ?? NSNull(),
         ]

@@ -89,6 +89,9 @@ final class ForwarderConsoleBackend: ConsoleBackend, @unchecked Sendable {
         sync.resolveRequests = punt.sync.resolveRequests
         sync.lastLagMicroseconds = punt.sync.lastLagMicroseconds
         sync.maxLagMicroseconds = punt.sync.maxLagMicroseconds
+        sync.queued = punt.sync.queued
+        sync.maxQueued = punt.sync.maxQueued
+        sync.largestBatch = punt.sync.largestBatch
         return KernelStatus(classes: classes, ringFull: punt.ringFull, twins: twins, sync: sync)
     }
 

@@ -84,6 +84,25 @@ final class PortAndCoreErrorTests: XCTestCase {
         message: "an MTU of 9000 needs 9146 bytes of mbuf data room (128 headroom, 18 Ethernet header and CRC, and the MTU) but mempool.data_room is 2176, so raise mempool.data_room or lower the MTU")
     }
 
+    func testMTUBelowTheIPv6MinimumOnAPortWithAnIPv6Address() {
+        assertRefused("""
+        ports:
+          - name: a
+            device: net_null0
+            mtu: 1279
+            addresses: [198.18.0.1/24, "2001:db8::1/64"]
+        """, line: 4, column: 10, keyPath: "ports[0].mtu",
+        message: "an MTU of 1279 is below 1280, the least IPv6 allows (RFC 8200), and the port has the IPv6 address 2001:db8::1/64 (ports[0].addresses[1]), so raise the MTU to at least 1280 or give the port only IPv4 addresses")
+    }
+
+    func testSmallMTUsAreAcceptedWhereIPv6AllowsThem() throws {
+        // IPv4 only: down to RFC 791's 68; with IPv6: exactly 1280.
+        let v4 = try accepted("ports:\n  - { name: a, device: net_null0, mtu: 68, addresses: [198.18.0.1/24] }\n")
+        XCTAssertEqual(v4.ports[0].mtu, 68)
+        let v6 = try accepted("ports:\n  - { name: a, device: net_null0, mtu: 1280, addresses: [\"2001:db8::1/64\"] }\n")
+        XCTAssertEqual(v6.ports[0].mtu, 1280)
+    }
+
     func testDefaultMTUAgainstASmallDataRoomPointsAtThePort() {
         assertRefused("mempool: { data_room: 1024 }\nports:\n  - name: a\n    device: net_null0\n", line: 3, column: 5, keyPath: "ports[0].mtu",
                       message: "an MTU of 1500 needs 1646 bytes of mbuf data room (128 headroom, 18 Ethernet header and CRC, and the MTU) but mempool.data_room is 1024, so raise mempool.data_room or lower the MTU")

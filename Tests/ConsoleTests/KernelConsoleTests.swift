@@ -16,6 +16,9 @@ final class KernelConsoleTests: XCTestCase {
         sync.resolveRequests = 2
         sync.lastLagMicroseconds = 180
         sync.maxLagMicroseconds = 950
+        sync.queued = 12
+        sync.maxQueued = 40_000
+        sync.largestBatch = 2500
         backend.kernelStatus = KernelStatus(
             classes: [.init(name: "arp_nd", rate: 600, burst: 60, punted: 12, policed: 0),
                       .init(name: "local", rate: 200, burst: 20, punted: 500, policed: 9500)],
@@ -49,10 +52,15 @@ final class KernelConsoleTests: XCTestCase {
         XCTAssertNotNil(text.range(of: #"neighbors mirrored\s+4"#, options: .regularExpression), text)
         XCTAssertTrue(text.contains("1 (1 netlink overruns)"), text)
         XCTAssertTrue(text.contains("last 180 us, max 950 us"), text)
+        XCTAssertTrue(text.contains("largest 2500 changes"), text)
+        XCTAssertNotNil(text.range(of: #"queued\s+12 changes read and not applied yet \(at most 40000\)"#, options: .regularExpression), text)
         let j = try s.json("show sync json")
         XCTAssertEqual(j["routes"] as? Int, 3)
         XCTAssertEqual(j["resolve_requests"] as? Int, 2)
         XCTAssertEqual(j["max_lag_us"] as? Int, 950)
+        XCTAssertEqual(j["queued"] as? Int, 12)
+        XCTAssertEqual(j["max_queued"] as? Int, 40_000)
+        XCTAssertEqual(j["largest_batch"] as? Int, 2500)
     }
 
     func testOffSaysSo() throws {

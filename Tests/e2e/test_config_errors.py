@@ -69,6 +69,8 @@ CASES = [
         path=r"eal\.worker_core", token="worker_core", words=["did you mean", "worker_cores"]),
     Bad("wrong_type", '    mac: "02:00:00:00:00:00"', '    mac: "02:00:00:00:00:00"\n    mtu: big  # HERE',
         path=r"ports\[0\]\.mtu", token="big", words=["integer"]),
+    Bad("ipv6_port_mtu_below_1280", '    mac: "02:00:00:00:00:00"', '    mac: "02:00:00:00:00:00"\n    mtu: 1200  # HERE',
+        path=r"ports\[0\]\.mtu", token="1200", words=["1280", "IPv6", "2001:db8::1/64"]),
     Bad("ipv4_prefix_33", "      - 198.18.0.1/24", "      - 198.18.0.1/33  # HERE",
         path=r"ports\[0\]\.addresses(\[0\])?", token="198.18.0.1/33"),
     Bad("ipv6_prefix_129", '  - prefix: "2001:db8:4::/48"', '  - prefix: "2001:db8:4::/129"  # HERE',
