@@ -63,9 +63,14 @@ extension ForwardingTable {
         var staticRoutes: [(IPPrefix, RouteSpec.Target?)] = []
         /// (gateway, prefix, true if the change inserted it, false if it removed it)
         var gateways: [(IPAddress, IPPrefix, Bool)] = []
+        var multipathRoutes: [(IPPrefix, UInt32?)] = []
         let neighbors: [IPAddress: NeighborEntry]
         let adjacencies: [Adjacency]
         let freeAdjacencies: [UInt32]
+        let groups: [UInt32: NextHopGroup]
+        let groupOfHops: [[WeightedTarget]: UInt32]
+        let groupsViaGateway: [IPAddress: Set<UInt32>]
+        let freeGroupRuns: [UInt32]
         let adjacenciesChanged: Bool
         let changes: [IPPrefix: FIBChange]
     }
@@ -74,7 +79,8 @@ extension ForwardingTable {
     /// `rollbackChange`.
     public mutating func beginChange() {
         undo = UndoLog(neighbors: neighbors, adjacencies: adjacencies, freeAdjacencies: freeAdjacencies,
-                       adjacenciesChanged: adjacenciesChanged, changes: changes)
+                       groups: groups, groupOfHops: groupOfHops, groupsViaGateway: groupsViaGateway,
+                       freeGroupRuns: freeGroupRuns, adjacenciesChanged: adjacenciesChanged, changes: changes)
     }
 
     /// Keeps what was done since `beginChange`.
@@ -94,12 +100,17 @@ extension ForwardingTable {
             }
         }
         for (prefix, old) in log.staticRoutes.reversed() { staticRoutes[prefix] = old }
+        for (prefix, old) in log.multipathRoutes.reversed() { multipathRoutes[prefix] = old }
         for (gateway, prefix, inserted) in log.gateways.reversed() {
             if inserted { routesViaGateway[gateway]?.remove(prefix) } else { routesViaGateway[gateway, default: []].insert(prefix) }
         }
         neighbors = log.neighbors
         adjacencies = log.adjacencies
         freeAdjacencies = log.freeAdjacencies
+        groups = log.groups
+        groupOfHops = log.groupOfHops
+        groupsViaGateway = log.groupsViaGateway
+        freeGroupRuns = log.freeGroupRuns
         adjacenciesChanged = log.adjacenciesChanged
         changes = log.changes
     }
@@ -112,6 +123,15 @@ extension ForwardingTable {
         let old: RouteSpec.Target?
         if let target { old = staticRoutes.updateValue(target, forKey: prefix) } else { old = staticRoutes.removeValue(forKey: prefix) }
         undo?.staticRoutes.append((prefix, old))
+        return old
+    }
+
+    /// Sets or removes a multipath route; returns the group it pointed at before.
+    @discardableResult
+    mutating func setMultipathRoute(_ prefix: IPPrefix, _ group: UInt32?) -> UInt32? {
+        let old: UInt32?
+        if let group { old = multipathRoutes.updateValue(group, forKey: prefix) } else { old = multipathRoutes.removeValue(forKey: prefix) }
+        undo?.multipathRoutes.append((prefix, old))
         return old
     }
 

@@ -1,0 +1,278 @@
+import Packet
+import XCTest
+@testable import Forwarding
+
+/// ECMP: multipath routes point at a group of member adjacencies shared by every route with the
+/// same next hops; the fast path picks a member per flow; neighbor changes rewrite the members;
+/// groups are made, shared and freed with the table's undo.
+final class MultipathTests: XCTestCase {
+    let gw0 = IPAddress("198.18.0.2")!      // neighbor on port 0 (Fixture)
+    let gw1 = IPAddress("198.18.1.2")!      // neighbor on port 1
+    let unknown1 = IPAddress("198.18.1.50")! // in port 1's subnet, no neighbor
+    let prefixA = IPPrefix("198.18.40.0/24")!
+    let prefixB = IPPrefix("198.18.41.0/24")!
+
+    func hops(_ pairs: [(IPAddress, UInt16)]) -> [WeightedTarget] {
+        pairs.map { WeightedTarget(.via($0.0), weight: $0.1) }
+    }
+
+    func fibEntry(_ t: ForwardingTable, _ prefix: IPPrefix) -> UInt32? {
+        guard case .v4(let p) = prefix else { return nil }
+        return t.ipv4Routes[p]
+    }
+
+    /// The member adjacency in each bucket of the group at `index`.
+    func buckets(_ t: ForwardingTable, _ index: UInt32) -> [Adjacency] {
+        let head = t.adjacencies[Int(index)]
+        XCTAssertEqual(head.action, .multipath)
+        let first = Int(head.buckets)
+        return Array(t.adjacencies[first..<(first + Adjacency.multipathBuckets)])
+    }
+
+    // MARK: bucket shares
+
+    func testBucketSharesFollowTheWeightsAndAreInterleaved() {
+        func counts(_ weights: [UInt16]) -> [Int] {
+            let order = ForwardingTable.bucketOrder(weights: weights, buckets: 64)
+            XCTAssertEqual(order.count, 64)
+            return weights.indices.map { i in order.filter { $0 == i }.count }
+        }
+        XCTAssertEqual(counts([1, 1]), [32, 32])
+        XCTAssertEqual(counts([1, 3]), [16, 48])
+        XCTAssertEqual(counts([1, 1, 1]).sorted(), [21, 21, 22])
+        XCTAssertEqual(counts([1, 256]), [1, 63], "a light member keeps one bucket")
+        XCTAssertEqual(counts([UInt16](repeating: 1, count: 64)), [Int](repeating: 1, count: 64))
+        // Interleaved: equal weights alternate rather than fill halves.
+        XCTAssertEqual(Array(ForwardingTable.bucketOrder(weights: [1, 1], buckets: 64).prefix(4)), [0, 1, 0, 1])
+    }
+
+    // MARK: the table
+
+    func testAMultipathRoutePointsAtAGroupOfItsMembers() throws {
+        var t = Fixture.table()
+        try t.addMultipathRoute(prefixA, hops([(gw0, 1), (gw1, 3)]))
+        let index = try XCTUnwrap(fibEntry(t, prefixA))
+        XCTAssertEqual(t.multipathRoutes[prefixA], index)
+        XCTAssertNil(t.staticRoutes[prefixA])
+        XCTAssertEqual(t.kind(of: prefixA), .staticRoute)
+        let members = buckets(t, index)
+        let n0 = t.adjacencies[Int(t.neighbors[gw0]!.adjacency)]
+        let n1 = t.adjacencies[Int(t.neighbors[gw1]!.adjacency)]
+        XCTAssertEqual(members.filter { $0 == n0 }.count, 16)
+        XCTAssertEqual(members.filter { $0 == n1 }.count, 48)
+        XCTAssertEqual(t.adjacencies[Int(index)].mtu, UInt16(Fixture.mtu))
+    }
+
+    func testRoutesWithTheSameNextHopsShareOneGroupFreedWithTheLastRoute() throws {
+        var t = Fixture.table()
+        try t.addMultipathRoute(prefixA, hops([(gw0, 1), (gw1, 1)]))
+        _ = t.takeChanges()
+        let count = t.adjacencies.count
+        try t.addMultipathRoute(prefixB, hops([(gw0, 1), (gw1, 1)]))
+        let index = try XCTUnwrap(fibEntry(t, prefixA))
+        XCTAssertEqual(fibEntry(t, prefixB), index, "shared")
+        XCTAssertEqual(t.group(at: index)?.routes, 2)
+        XCTAssertEqual(t.adjacencies.count, count, "no new run for a shared group")
+        XCTAssertFalse(t.adjacenciesChanged)
+
+        try t.deleteRoute(prefixA)
+        XCTAssertEqual(t.group(at: index)?.routes, 1)
+        XCTAssertEqual(t.adjacencies[Int(index)].action, .multipath)
+        try t.deleteRoute(prefixB)
+        XCTAssertNil(t.group(at: index))
+        XCTAssertNil(fibEntry(t, prefixB))
+        XCTAssertTrue(t.multipathRoutes.isEmpty)
+        XCTAssertTrue((Int(index)...(Int(index) + 64)).allSatisfy { t.adjacencies[$0].action == .noRoute }, "the run is cleared")
+        XCTAssertThrowsError(try t.deleteRoute(prefixB))
+
+        // The freed run is reused by the next group.
+        try t.addMultipathRoute(prefixA, hops([(gw0, 2), (gw1, 1)]))
+        XCTAssertEqual(fibEntry(t, prefixA), index)
+        XCTAssertEqual(t.adjacencies.count, count)
+    }
+
+    func testReplacingSwitchesBetweenSingleAndMultipathAndOtherGroups() throws {
+        var t = Fixture.table()
+        try t.addRoute(prefixA, .via(gw1))
+        try t.addMultipathRoute(prefixA, hops([(gw0, 1), (gw1, 1)]))
+        XCTAssertNil(t.staticRoutes[prefixA])
+        let first = try XCTUnwrap(t.multipathRoutes[prefixA])
+        // Other next hops: another group; the first is freed.
+        try t.addMultipathRoute(prefixA, hops([(gw0, 1), (unknown1, 1)]))
+        let second = try XCTUnwrap(t.multipathRoutes[prefixA])
+        XCTAssertNotEqual(first, second)
+        XCTAssertNil(t.group(at: first))
+        // The same next hops again: the same group, still one route.
+        try t.addMultipathRoute(prefixA, hops([(gw0, 1), (unknown1, 1)]))
+        XCTAssertEqual(t.multipathRoutes[prefixA], second)
+        XCTAssertEqual(t.group(at: second)?.routes, 1)
+        // Back to one next hop.
+        try t.addRoute(prefixA, .via(gw0))
+        XCTAssertNil(t.group(at: second))
+        XCTAssertTrue(t.multipathRoutes.isEmpty)
+        XCTAssertEqual(fibEntry(t, prefixA), t.neighbors[gw0]!.adjacency)
+        // A "multipath" route whose next hops are one repeated is an ordinary route.
+        try t.addMultipathRoute(prefixB, hops([(gw1, 1), (gw1, 1)]))
+        XCTAssertEqual(t.staticRoutes[prefixB], .via(gw1))
+        XCTAssertTrue(t.multipathRoutes.isEmpty)
+    }
+
+    func testARefusedMultipathRouteChangesNothing() throws {
+        var t = Fixture.table()
+        let before = t.adjacencies
+        XCTAssertThrowsError(try t.addMultipathRoute(prefixA, hops([(gw0, 1), (IPAddress("203.0.113.1")!, 1)]))) {
+            XCTAssertTrue("\($0)".contains("not in any port's subnet"), "\($0)")
+        }
+        XCTAssertThrowsError(try t.addMultipathRoute(prefixA, [WeightedTarget(.via(gw0)), WeightedTarget(.via(IPAddress("2001:db8:1::2")!))]))
+        let many = (0..<65).map { WeightedTarget(.via(IPAddress("198.18.1.\(100 + $0)")!)) }
+        XCTAssertThrowsError(try t.addMultipathRoute(prefixA, many))
+        XCTAssertEqual(t.adjacencies, before)
+        XCTAssertTrue(t.multipathRoutes.isEmpty)
+        XCTAssertNil(fibEntry(t, prefixA))
+    }
+
+    func testNeighborChangesRewriteTheMembersAndNotTheFIB() throws {
+        var t = Fixture.table()
+        try t.addMultipathRoute(prefixA, hops([(gw1, 1), (unknown1, 1)]))
+        let index = try XCTUnwrap(fibEntry(t, prefixA))
+        _ = t.takeChanges()
+        let noNeighbor1 = t.adjacencies[Int(ForwardingTable.noNeighborIndex(port: 1))]
+        XCTAssertEqual(buckets(t, index).filter { $0 == noNeighbor1 }.count, 32, "the unresolved member")
+        XCTAssertEqual(t.unresolvedNextHops(for: IPAddress("198.18.40.9")!).map(\.address), [unknown1])
+
+        // The neighbor appears: its buckets forward.
+        let mac = MACAddress("02:00:00:00:01:50")!
+        try t.addNeighbor(unknown1, mac: mac, port: 1, source: "kernel")
+        XCTAssertTrue(t.adjacenciesChanged)
+        XCTAssertEqual(t.takeChanges().map(\.prefix), [IPPrefix("198.18.1.50/32")!], "only the neighbor's host route")
+        let resolved = t.adjacencies[Int(t.neighbors[unknown1]!.adjacency)]
+        XCTAssertEqual(buckets(t, index).filter { $0 == resolved }.count, 32)
+        XCTAssertTrue(t.unresolvedNextHops(for: IPAddress("198.18.40.9")!).isEmpty)
+
+        // Its MAC changes: the copies follow.
+        let newMAC = MACAddress("02:00:00:00:01:51")!
+        try t.addNeighbor(unknown1, mac: newMAC, port: 1, source: "kernel")
+        let moved = t.adjacencies[Int(t.neighbors[unknown1]!.adjacency)]
+        XCTAssertEqual(moved.rewrite, Ethernet.AddressRewrite(destination: newMAC, source: Fixture.port1MAC))
+        XCTAssertEqual(buckets(t, index).filter { $0 == moved }.count, 32)
+
+        // It goes: back to "no neighbor", the other member untouched.
+        try t.deleteNeighbor(unknown1)
+        XCTAssertEqual(buckets(t, index).filter { $0 == noNeighbor1 }.count, 32)
+        XCTAssertEqual(buckets(t, index).filter { $0 == t.adjacencies[Int(t.neighbors[gw1]!.adjacency)] }.count, 32)
+        XCTAssertEqual(fibEntry(t, prefixA), index)
+    }
+
+    func testARefusedBatchChangeUndoesTheGroupInTheTableAndTheCopy() throws {
+        var t = Fixture.table()
+        var fib = FakeFIB(t)
+        // One multipath route in place, sharing its group with the refused one below.
+        var result = t.applyBatch([TableChange.addMultipathRoute(prefixA, hops([(gw0, 1), (gw1, 1)]))], writingTo: &fib)
+        XCTAssertTrue(result.refused.isEmpty)
+        XCTAssertTrue(result.adjacenciesChanged)
+        let adjacencies = t.adjacencies
+        let index = try XCTUnwrap(t.multipathRoutes[prefixA])
+        fib.poisoned = [prefixB, IPPrefix("198.18.42.0/24")!]
+        result = t.applyBatch([
+            .addMultipathRoute(prefixB, hops([(gw0, 1), (gw1, 1)])),              // shares, refused by the copy
+            .addMultipathRoute(IPPrefix("198.18.42.0/24")!, hops([(gw0, 1), (unknown1, 1)])),  // new group, refused
+            .addRoute(IPPrefix("198.18.43.0/24")!, .via(gw1)),                      // taken
+        ], writingTo: &fib)
+        XCTAssertEqual(result.refused.map(\.index), [0, 1])
+        XCTAssertEqual(t.group(at: index)?.routes, 1, "the shared group's count is back")
+        XCTAssertEqual(t.multipathRoutes, [prefixA: index])
+        XCTAssertEqual(t.adjacencies.count, adjacencies.count, "the new group's run was given back")
+        XCTAssertEqual(Array(t.adjacencies[Int(index)...(Int(index) + 64)]), Array(adjacencies[Int(index)...(Int(index) + 64)]))
+        XCTAssertEqual(fib.entries[prefixA], index)
+        XCTAssertNil(fib.entries[prefixB])
+        XCTAssertEqual(t.referenceTable.lookup(IPv4Address("198.18.41.1")!), Adjacency.noRouteIndex)
+        XCTAssertEqual(fib.entries[IPPrefix("198.18.43.0/24")!], t.neighbors[gw1]!.adjacency)
+        // A later group takes the next free place as if the refused ones had never been.
+        try t.addMultipathRoute(prefixB, hops([(gw0, 1), (unknown1, 1)]))
+        XCTAssertEqual(t.multipathRoutes[prefixB], UInt32(adjacencies.count))
+    }
+
+    // MARK: the fast path
+
+    func flowFrame(_ sourcePort: UInt16, destination: String = "198.18.40.9", ttl: UInt8 = 64) -> [UInt8] {
+        var frame = ipv4 { $0.destination = destination; $0.ttl = ttl }
+        frame[34] = UInt8(sourcePort >> 8)
+        frame[35] = UInt8(sourcePort & 0xFF)
+        frame[36] = 0x30; frame[37] = 0x39
+        return frame
+    }
+
+    func testFlowsSpreadByWeightAndEachFlowKeepsItsMember() throws {
+        var t = Fixture.table()
+        // Port 0's neighbor weight 1, port 1's weight 3: a quarter of the flows leave by port 0.
+        try t.addMultipathRoute(prefixA, hops([(gw0, 1), (gw1, 3)]))
+        let harness = PipelineHarness(table: t)
+        var port0 = 0
+        var ports: [UInt16: UInt16] = [:]
+        let flows = 4096
+        for batch in stride(from: 0, to: flows, by: 32) {
+            let frames = (batch..<(batch + 32)).map { flowFrame(UInt16(1024 + $0)) }
+            for (k, outcome) in harness.run(frames).enumerated() {
+                guard case .transmit(let port) = outcome.verdict else { return XCTFail("flow \(batch + k): \(outcome.verdict)") }
+                ports[UInt16(1024 + batch + k)] = port
+                if port == 0 { port0 += 1 }
+                // Rewritten for the member it took.
+                let expected = port == 0 ? Fixture.neighbor0MAC : Fixture.neighbor1MAC
+                XCTAssertEqual(Array(outcome.frame[0..<6]), expected.bytes)
+                XCTAssertEqual(outcome.frame[22], 63, "TTL decremented")
+            }
+        }
+        let share = Double(port0) / Double(flows)
+        XCTAssertEqual(share, 0.25, accuracy: 0.04, "\(port0) of \(flows) flows by port 0")
+        // The same flows again, in another order and mixed: each takes the member it took.
+        for batch in stride(from: 0, to: flows, by: 32) {
+            let sources = (batch..<(batch + 32)).map { UInt16(1024 + (flows - 1 - $0)) }
+            for (k, outcome) in harness.run(sources.map { flowFrame($0) }).enumerated() {
+                XCTAssertEqual(outcome.verdict, .transmit(ports[sources[k]]!), "flow \(sources[k])")
+            }
+        }
+    }
+
+    func testAnUnresolvedMemberDropsItsFlowsAsNoNeighborAndExpiryStillCounts() throws {
+        var t = Fixture.table()
+        try t.addMultipathRoute(prefixA, hops([(gw1, 1), (unknown1, 1)]))
+        let harness = PipelineHarness(table: t)
+        var verdicts: Set<Verdict> = []
+        for batch in 0..<8 {
+            for outcome in harness.run((0..<32).map { flowFrame(UInt16(2000 + batch * 32 + $0)) }) {
+                verdicts.insert(outcome.verdict)
+            }
+        }
+        XCTAssertEqual(verdicts, [.transmit(1), .drop(.noNeighbor)])
+        XCTAssertEqual(harness.verdict(flowFrame(7, ttl: 1)), .drop(.ipv4TTLExpired))
+        // IPv6, through a group of the two port-1 IPv6 gateways.
+        try t.addMultipathRoute(IPPrefix("2001:db8:40::/48")!, [WeightedTarget(.via(IPAddress("2001:db8:1::2")!)),
+                                                                 WeightedTarget(.via(IPAddress("2001:db8:1::50")!))])
+        let h6 = PipelineHarness(table: t)
+        var v6: Set<Verdict> = []
+        for port in 0..<64 {
+            var frame = ipv6 { $0.destination = "2001:db8:40::9" }
+            frame[54] = UInt8(port)
+            v6.insert(h6.verdict(frame))
+        }
+        XCTAssertEqual(v6, [.transmit(1), .drop(.noNeighbor)])
+        XCTAssertEqual(h6.verdict(ipv6 { $0.destination = "2001:db8:40::9"; $0.hopLimit = 1 }), .drop(.ipv6HopLimitExpired))
+    }
+
+    func testAMemberIndexOutsideTheTableIsNoRoute() {
+        var table = [Adjacency(action: .noRoute), Adjacency(action: .multipath, buckets: 5)]
+        let frame = flowFrame(1)
+        let verdict = frame.withUnsafeBytes { raw -> IPForward.Verdict in
+            let copy = UnsafeMutableRawPointer.allocate(byteCount: raw.count, alignment: 8)
+            defer { copy.deallocate() }
+            copy.copyMemory(from: raw.baseAddress!, byteCount: raw.count)
+            return table.withUnsafeMutableBufferPointer { t in
+                IPForward.ipv4(frame: copy, ipLength: raw.count - 14, adjacency: t[1],
+                               adjacencies: UnsafePointer(t.baseAddress!), adjacencyCount: t.count)
+            }
+        }
+        XCTAssertEqual(verdict, .drop(.noRoute))
+    }
+}
+
+extension Verdict: Hashable {}
