@@ -237,25 +237,25 @@ final class MultipathTests: XCTestCase {
         var t = Fixture.table()
         try t.addMultipathRoute(prefixA, hops([(gw1, 1), (unknown1, 1)]))
         let harness = PipelineHarness(table: t)
-        var verdicts: Set<Verdict> = []
+        var verdicts: Set<String> = []
         for batch in 0..<8 {
             for outcome in harness.run((0..<32).map { flowFrame(UInt16(2000 + batch * 32 + $0)) }) {
-                verdicts.insert(outcome.verdict)
+                verdicts.insert(outcome.verdict.description)
             }
         }
-        XCTAssertEqual(verdicts, [.transmit(1), .drop(.noNeighbor)])
+        XCTAssertEqual(verdicts, Set([Verdict.transmit(1), .drop(.noNeighbor)].map(\.description)))
         XCTAssertEqual(harness.verdict(flowFrame(7, ttl: 1)), .drop(.ipv4TTLExpired))
         // IPv6, through a group of the two port-1 IPv6 gateways.
         try t.addMultipathRoute(IPPrefix("2001:db8:40::/48")!, [WeightedTarget(.via(IPAddress("2001:db8:1::2")!)),
                                                                  WeightedTarget(.via(IPAddress("2001:db8:1::50")!))])
         let h6 = PipelineHarness(table: t)
-        var v6: Set<Verdict> = []
+        var v6: Set<String> = []
         for port in 0..<64 {
             var frame = ipv6 { $0.destination = "2001:db8:40::9" }
             frame[54] = UInt8(port)
-            v6.insert(h6.verdict(frame))
+            v6.insert(h6.verdict(frame).description)
         }
-        XCTAssertEqual(v6, [.transmit(1), .drop(.noNeighbor)])
+        XCTAssertEqual(v6, Set([Verdict.transmit(1), .drop(.noNeighbor)].map(\.description)))
         XCTAssertEqual(h6.verdict(ipv6 { $0.destination = "2001:db8:40::9"; $0.hopLimit = 1 }), .drop(.ipv6HopLimitExpired))
     }
 
@@ -274,5 +274,3 @@ final class MultipathTests: XCTestCase {
         XCTAssertEqual(verdict, .drop(.noRoute))
     }
 }
-
-extension Verdict: Hashable {}
