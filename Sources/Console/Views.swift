@@ -277,8 +277,11 @@ enum Views {
         for r in routes {
             widths[0] = max(widths[0], r.prefix.description.count)
             widths[1] = max(widths[1], r.kind.count)
-            widths[2] = max(widths[2], r.nextHop.count)
-            for p in r.paths { widths[2] = max(widths[2], p.label.count) }
+            if r.paths.isEmpty {
+                widths[2] = max(widths[2], r.nextHop.count)
+            } else {
+                for p in r.paths { widths[2] = max(widths[2], p.label.count) }
+            }
         }
         let table = TextTable([("prefix", .left), ("kind", .left), ("next hop", .left), ("resolved", .left)])
         let columnWidths = widths + ["resolved".count]

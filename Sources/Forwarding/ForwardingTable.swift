@@ -14,7 +14,11 @@ public struct RouteSpec: Sendable {
     public enum Target: Sendable, Hashable { case via(IPAddress), port(Int) }
     public var prefix: IPPrefix
     public var target: Target
-    public init(prefix: IPPrefix, target: Target) { self.prefix = prefix; self.target = target }
+    /// With more than one: a multipath route over these (`target` is then the first's).
+    public var hops: [WeightedTarget]
+    public init(prefix: IPPrefix, target: Target, hops: [WeightedTarget] = []) {
+        self.prefix = prefix; self.target = target; self.hops = hops
+    }
 }
 
 public struct NeighborSpec: Sendable {
@@ -119,7 +123,9 @@ public struct ForwardingTable: Sendable {
         for neighbor in neighbors {
             try? addNeighbor(neighbor.address, mac: neighbor.mac, port: neighbor.port, source: "static")
         }
-        for route in routes { try? addRoute(route.prefix, route.target) }
+        for route in routes {
+            if route.hops.count > 1 { try? addMultipathRoute(route.prefix, route.hops) } else { try? addRoute(route.prefix, route.target) }
+        }
         changes.removeAll()
         adjacenciesChanged = false
     }

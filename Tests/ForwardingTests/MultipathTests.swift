@@ -274,3 +274,17 @@ final class MultipathTests: XCTestCase {
         XCTAssertEqual(verdict, .drop(.noRoute))
     }
 }
+
+/// Multipath routes from the config (`via: [a, b]`) are built with the table.
+final class MultipathConfigTableTests: XCTestCase {
+    func testTheTableBuildsConfiguredMultipathRoutes() throws {
+        let prefix = IPPrefix("198.18.40.0/24")!
+        let hops = [WeightedTarget(.via(IPAddress("198.18.0.2")!)), WeightedTarget(.via(IPAddress("198.18.1.2")!))]
+        let t = ForwardingTable(ports: Fixture.ports, routes: Fixture.routes + [RouteSpec(prefix: prefix, target: hops[0].target, hops: hops)],
+                                neighbors: Fixture.neighbors)
+        let index = try XCTUnwrap(t.multipathRoutes[prefix])
+        XCTAssertEqual(t.group(at: index)?.hops, hops)
+        XCTAssertEqual(t.longestMatch(IPAddress("198.18.40.1")!)?.nextHop, index)
+        XCTAssertFalse(t.adjacenciesChanged)
+    }
+}
