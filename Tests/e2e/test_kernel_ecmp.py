@@ -8,11 +8,11 @@ root namespace:
 
     ip route add 198.18.9.0/24 nexthop via 198.18.1.2 nexthop via 198.18.1.3
 
-(or its IPv6 twin). h1 sends many UDP flows (one source port each) to the target; h2 records on
+(or its IPv6 twin), or the same route from the config (`via: [198.18.1.2, 198.18.1.3]`). h1 sends many UDP flows (one source port each) to the target; h2 records on
 which interface each datagram arrived (IP_PKTINFO / IPV6_PKTINFO: eth0 for 198.18.1.2's MAC,
 mv0 for 198.18.1.3's). Checked: both next hops receive flows, every flow arrives entirely on
-one of them, nothing is lost, the console shows both next hops, and after `ip route del` no
-datagram arrives.
+one of them, nothing is lost, the console shows both next hops, and after `ip route del` (kernel
+route) no datagram arrives.
 
 Only 198.18.0.0/15 and 2001:db8::/32; the lab and the route are removed whatever happens.
 """
@@ -134,22 +134,28 @@ def send_flows(lab, family: str, source: str, target: str, seconds: float) -> di
     return json.loads(out.strip().splitlines()[-1])
 
 
-@pytest.mark.parametrize("family", ["ipv4", "ipv6"])
-def test_multipath_kernel_route_spreads_flows_over_both_next_hops(elab, forwarder, tmp_path, dpdk_prefix, family):
+@pytest.mark.parametrize("family,origin", [("ipv4", "kernel"), ("ipv6", "kernel"), ("ipv4", "config")])
+def test_multipath_route_spreads_flows_over_both_next_hops(elab, forwarder, tmp_path, dpdk_prefix, family, origin):
+    """origin "kernel": the route is added in the root namespace and mirrored; "config": it is
+    the config's `via: [a, b]`, and the kernel only resolves the next hops."""
     route, target, second, hops, source = FAMILIES[family]
     v6 = family == "ipv6"
     elab.add_second_host(second)
     elab.run(1, "ip", "addr", "add", target + ("/128" if v6 else "/32"), "dev", "lo")
     console = free_port()
-    fwd = start(forwarder, elab, tmp_path, dpdk_prefix, extra=f"console:\n  listen: 127.0.0.1:{console}\n")
+    extra = f"console:\n  listen: 127.0.0.1:{console}\n"
+    if origin == "config":
+        extra += f"routes:\n  - prefix: {route}\n    via: [{', '.join(hops)}]\n"
+    fwd = start(forwarder, elab, tmp_path, dpdk_prefix, extra=extra)
     try:
         # Both next hops resolved by the kernel (punted no_neighbor packets ask it to) and mirrored.
         for hop in hops:
             wait_ping(elab, 0, hop, v6=v6)
-        nexthops = []
-        for hop in hops:
-            nexthops += ["nexthop", "via", hop]
-        subprocess.run(["ip", "route", "add", route] + nexthops, check=True)
+        if origin == "kernel":
+            nexthops = []
+            for hop in hops:
+                nexthops += ["nexthop", "via", hop]
+            subprocess.run(["ip", "route", "add", route] + nexthops, check=True)
         deadline = time.monotonic() + 5
         while received(ping(elab, 0, target, count=1, v6=v6, check=False)) == 0:
             assert time.monotonic() < deadline, "the multipath route did not reach the fast path"
@@ -169,9 +175,10 @@ def test_multipath_kernel_route_spreads_flows_over_both_next_hops(elab, forwarde
         # Equal weights: a fair coin per flow; 64 flows fall outside 16..48 with odds ~1e-4.
         assert 16 <= by_interface["eth0"] <= 48, by_interface
 
-        subprocess.run(["ip", "route", "del", route], check=True)
-        time.sleep(1.0)
-        assert send_flows(elab, family, source, target, seconds=1.5) == {}
+        if origin == "kernel":
+            subprocess.run(["ip", "route", "del", route], check=True)
+            time.sleep(1.0)
+            assert send_flows(elab, family, source, target, seconds=1.5) == {}
     finally:
         stats = stop(fwd)
     print(f"{family}: flows per next hop {by_interface}")
