@@ -24,7 +24,8 @@ public struct Adjacency: Sendable, Equatable {
     public var rewrite: Ethernet.AddressRewrite
     /// For `.multipath`: the index of the first of the group's `multipathBuckets` member
     /// entries, copies of the members' adjacencies, each member in as many buckets as its
-    /// weight earns. In the struct's tail padding: the stride stays 24 bytes.
+    /// weight earns. Never 0 for a group, always 0 otherwise: stage 4 tells groups apart by it
+    /// (`IPForward.member` says why). In the struct's tail padding: the stride stays 24 bytes.
     public var buckets: UInt32
 
     public init(action: AdjacencyAction, port: UInt16 = 0, mtu: UInt16 = 0,

@@ -259,19 +259,24 @@ final class MultipathTests: XCTestCase {
         XCTAssertEqual(h6.verdict(ipv6 { $0.destination = "2001:db8:40::9"; $0.hopLimit = 1 }), .drop(.ipv6HopLimitExpired))
     }
 
-    func testAMemberIndexOutsideTheTableIsNoRoute() {
-        var table = [Adjacency(action: .noRoute), Adjacency(action: .multipath, buckets: 5)]
-        let frame = flowFrame(1)
-        let verdict = frame.withUnsafeBytes { raw -> IPForward.Verdict in
-            let copy = UnsafeMutableRawPointer.allocate(byteCount: raw.count, alignment: 8)
-            defer { copy.deallocate() }
-            copy.copyMemory(from: raw.baseAddress!, byteCount: raw.count)
-            return table.withUnsafeMutableBufferPointer { t in
-                IPForward.ipv4(frame: copy, ipLength: raw.count - 14, adjacency: t[1],
-                               adjacencies: UnsafePointer(t.baseAddress!), adjacencyCount: t.count)
+    /// The adjacency table is shared memory: a group whose buckets lie outside it, or buckets on
+    /// an adjacency that is not a group, are read as "no route".
+    func testMalformedGroupsAreNoRoute() {
+        let forward = Adjacency(action: .forward, port: 1, mtu: 1500)
+        for bad in [Adjacency(action: .multipath, buckets: 5), Adjacency(action: .local, buckets: 2)] {
+            var table = [Adjacency(action: .noRoute), bad, forward, forward]
+            let frame = flowFrame(1)
+            let verdict = frame.withUnsafeBytes { raw -> IPForward.Verdict in
+                let copy = UnsafeMutableRawPointer.allocate(byteCount: raw.count, alignment: 8)
+                defer { copy.deallocate() }
+                copy.copyMemory(from: raw.baseAddress!, byteCount: raw.count)
+                return table.withUnsafeMutableBufferPointer { t in
+                    IPForward.ipv4(frame: copy, ipLength: raw.count - 14, adjacency: t[1],
+                                   adjacencies: UnsafePointer(t.baseAddress!), adjacencyCount: t.count)
+                }
             }
+            XCTAssertEqual(verdict, .drop(.noRoute), "\(bad)")
         }
-        XCTAssertEqual(verdict, .drop(.noRoute))
     }
 }
 
