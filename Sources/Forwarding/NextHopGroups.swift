@@ -112,8 +112,9 @@ extension ForwardingTable {
 
     /// The group with exactly these next hops, made if there is none, with one more route.
     mutating func acquireGroup(_ hops: [WeightedTarget]) -> UInt32 {
-        if let index = groupOfHops[hops] {
-            groups[index]!.routes += 1
+        if let index = groupOfHops[hops], var group = groups[index] {
+            group.routes += 1
+            setGroup(index, group)
             return index
         }
         let run = 1 + Adjacency.multipathBuckets
@@ -124,10 +125,10 @@ extension ForwardingTable {
             index = UInt32(adjacencies.count)
             adjacencies.append(contentsOf: repeatElement(Adjacency(action: .noRoute), count: run))
         }
-        groups[index] = NextHopGroup(hops: hops, routes: 1)
-        groupOfHops[hops] = index
+        setGroup(index, NextHopGroup(hops: hops, routes: 1))
+        setGroupKey(hops, index)
         for hop in hops {
-            if case .via(let gateway) = hop.target { groupsViaGateway[gateway, default: []].insert(index) }
+            if case .via(let gateway) = hop.target { addGroupGateway(gateway, index) }
         }
         writeBuckets(index)
         return index
@@ -140,16 +141,13 @@ extension ForwardingTable {
         guard var group = groups[index] else { return }
         group.routes -= 1
         if group.routes > 0 {
-            groups[index] = group
+            setGroup(index, group)
             return
         }
-        groups[index] = nil
-        groupOfHops[group.hops] = nil
+        setGroup(index, nil)
+        setGroupKey(group.hops, nil)
         for hop in group.hops {
-            if case .via(let gateway) = hop.target {
-                groupsViaGateway[gateway]?.remove(index)
-                if groupsViaGateway[gateway]?.isEmpty == true { groupsViaGateway[gateway] = nil }
-            }
+            if case .via(let gateway) = hop.target { removeGroupGateway(gateway, index) }
         }
         let start = Int(index)
         for i in start...(start + Adjacency.multipathBuckets) { adjacencies[i] = Adjacency(action: .noRoute) }

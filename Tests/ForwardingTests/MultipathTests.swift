@@ -293,3 +293,69 @@ final class MultipathConfigTableTests: XCTestCase {
         XCTAssertFalse(t.adjacenciesChanged)
     }
 }
+
+/// Random batches of multipath routes, single routes and neighbor changes, some refused by the
+/// copy: after each batch the groups' books balance and every bucket holds its member's
+/// adjacency as it is now.
+final class MultipathChurnTests: XCTestCase {
+    func checkInvariants(_ t: ForwardingTable, _ fib: FakeFIB, file: StaticString = #filePath, line: UInt = #line) {
+        var counts: [UInt32: Int] = [:]
+        for (_, g) in t.multipathRoutes { counts[g, default: 0] += 1 }
+        XCTAssertEqual(counts, t.groups.mapValues(\.routes), "route counts", file: file, line: line)
+        XCTAssertEqual(Dictionary(uniqueKeysWithValues: t.groups.map { ($0.value.hops, $0.key) }), t.groupOfHops, file: file, line: line)
+        var viaGateway: [IPAddress: Set<UInt32>] = [:]
+        for (index, group) in t.groups {
+            for hop in group.hops { if case .via(let g) = hop.target { viaGateway[g, default: []].insert(index) } }
+            let head = t.adjacencies[Int(index)]
+            XCTAssertEqual(head.action, .multipath, file: file, line: line)
+            let members = group.hops.map { t.adjacencies[Int(t.memberIndex($0.target))] }
+            let order = ForwardingTable.bucketOrder(weights: group.hops.map(\.weight), buckets: 64)
+            for (slot, member) in order.enumerated() {
+                XCTAssertEqual(t.adjacencies[Int(head.buckets) + slot], members[member], "group \(index) bucket \(slot)", file: file, line: line)
+            }
+        }
+        XCTAssertEqual(viaGateway, t.groupsViaGateway, file: file, line: line)
+        for run in t.freeGroupRuns {
+            XCTAssertNil(t.groups[run], file: file, line: line)
+            XCTAssertTrue((Int(run)...(Int(run) + 64)).allSatisfy { t.adjacencies[$0].action == .noRoute }, file: file, line: line)
+        }
+        var routes: [IPPrefix: UInt32] = [:]
+        for (p, nh) in t.ipv4Routes { routes[.v4(p)] = nh }
+        for (p, nh) in t.ipv6Routes { routes[.v6(p)] = nh }
+        XCTAssertEqual(fib.entries, routes, "the copy matches the table", file: file, line: line)
+    }
+
+    func testRandomBatchesKeepTheGroupsConsistent() {
+        var rng = SeededGenerator(seed: 42)
+        var t = Fixture.table()
+        var fib = FakeFIB(t)
+        let gateways = (2...7).map { IPAddress("198.18.1.\($0 * 10)")! } + [IPAddress("198.18.0.9")!]
+        let prefixes = (0..<12).map { IPPrefix("198.18.\(50 + $0).0/24")! }
+        for round in 0..<300 {
+            fib.poisoned = Set(prefixes.filter { _ in Int.random(in: 0..<8, using: &rng) == 0 })
+            var batch: [TableChange] = []
+            for _ in 0..<Int.random(in: 1...6, using: &rng) {
+                let prefix = prefixes.randomElement(using: &rng)!
+                switch Int.random(in: 0..<10, using: &rng) {
+                case 0..<4:
+                    let hops = gateways.shuffled(using: &rng).prefix(Int.random(in: 2...3, using: &rng))
+                        .map { WeightedTarget(.via($0), weight: UInt16.random(in: 1...3, using: &rng)) }
+                    batch.append(.addMultipathRoute(prefix, Array(hops)))
+                case 4: batch.append(.addMultipathRoute(prefix, [WeightedTarget(.via(gateways[0])), WeightedTarget(.port(1))]))
+                case 5: batch.append(.addRoute(prefix, .via(gateways.randomElement(using: &rng)!)))
+                case 6, 7: batch.append(.deleteRoute(prefix))
+                case 8:
+                    let g = gateways.randomElement(using: &rng)!
+                    let port = g.description.hasPrefix("198.18.1.") ? 1 : 0
+                    let mac = MACAddress(String(format: "02:00:00:00:%02x:%02x", Int.random(in: 0...255, using: &rng), Int.random(in: 0...255, using: &rng)))!
+                    batch.append(.addNeighbor(g, mac, port: port, source: "kernel"))
+                default: batch.append(.deleteNeighbor(gateways.randomElement(using: &rng)!))
+                }
+            }
+            _ = t.applyBatch(batch, writingTo: &fib)
+            checkInvariants(t, fib)
+            if testRun?.failureCount ?? 0 > 0 { return XCTFail("round \(round): \(batch)") }
+        }
+        XCTAssertFalse(t.groups.isEmpty || t.multipathRoutes.isEmpty, "the churn left some groups to check")
+    }
+}
