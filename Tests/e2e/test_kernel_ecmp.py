@@ -164,10 +164,15 @@ def test_multipath_route_spreads_flows_over_both_next_hops(elab, forwarder, tmp_
         assert "not resolved" not in shown, shown
 
         seen = send_flows(elab, family, source, target, seconds=3.0)
-        assert len(seen) == FLOWS, f"{len(seen)} of {FLOWS} flows arrived: {seen}"
+        lost = {port: arrivals for port, arrivals in seen.items() if len(arrivals) != PER_FLOW}
+        if lost or len(seen) != FLOWS:
+            h2 = subprocess.run(["ip", "netns", "exec", elab.ns[1], "ip", "-s", "link"], capture_output=True, text=True).stdout
+            h2 += subprocess.run(["ip", "netns", "exec", elab.ns[1], "nstat", "-az", "Udp*", "Ip*Discard*", "IpInAddrErrors"],
+                                 capture_output=True, text=True).stdout
+        assert len(seen) == FLOWS, f"{len(seen)} of {FLOWS} flows arrived: {seen}\n{h2}"
+        assert not lost, f"flows lost datagrams: {lost}\n{h2}"
         by_interface = {}
         for port, arrivals in seen.items():
-            assert len(arrivals) == PER_FLOW, f"flow {port} lost datagrams: {arrivals}"
             interfaces = [a.split()[0] for a in arrivals]
             assert len(set(interfaces)) == 1, f"flow {port} took both next hops: {interfaces}"
             by_interface[interfaces[0]] = by_interface.get(interfaces[0], 0) + 1
@@ -181,5 +186,7 @@ def test_multipath_route_spreads_flows_over_both_next_hops(elab, forwarder, tmp_
             assert send_flows(elab, family, source, target, seconds=1.5) == {}
     finally:
         stats = stop(fwd)
+        drops = {k: v for k, v in stats["drops"].items() if v}
+        print(f"{family} {origin}: drops {drops}, punt {stats['punt']['classes']}")
     print(f"{family}: flows per next hop {by_interface}")
     assert stats["punt"]["sync"]["refused"] == 0, stats["punt"]["sync"]
