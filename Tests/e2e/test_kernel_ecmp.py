@@ -6,9 +6,10 @@ next hop: a macvlan `mv0` on its eth0 with a MAC of its own and 198.18.1.3/24 (a
 destination MAC says which one the fast path chose; h2 owns the target address on lo. In the
 root namespace:
 
-    ip route add 198.18.9.0/24 nexthop via 198.18.1.2 nexthop via 198.18.1.3
+    ip route add 198.19.N.0/24 nexthop via 198.18.1.2 dev TWIN1 nexthop via 198.18.1.3 dev TWIN1
 
-(or its IPv6 twin), or the same route from the config (`via: [198.18.1.2, 198.18.1.3]`). h1 sends many UDP flows (one source port each) to the target; h2 records on
+(N of the lab's own, or its IPv6 twin), or the same route from the config (`via: [198.18.1.2,
+198.18.1.3]`). h1 sends many UDP flows (one source port each) to the target; h2 records on
 which interface each datagram arrived (IP_PKTINFO / IPV6_PKTINFO: eth0 for 198.18.1.2's MAC,
 mv0 for 198.18.1.3's). Checked: both next hops receive flows, every flow arrives entirely on
 one of them, nothing is lost, the console shows both next hops, and after `ip route del` (kernel
@@ -31,11 +32,15 @@ FLOWS = 64
 PER_FLOW = 10
 UDP_PORT = 5999
 
-# Families: (route, target on h2's lo, h2's second address, next hops, ping flag)
-FAMILIES = {
-    "ipv4": ("198.18.9.0/24", "198.18.9.1", "198.18.1.3/24", ("198.18.1.2", "198.18.1.3"), "198.18.0.2"),
-    "ipv6": ("2001:db8:9::/48", "2001:db8:9::1", "2001:db8:1::3/64", ("2001:db8:1::2", "2001:db8:1::3"), "2001:db8:0::2"),
-}
+
+def family_plan(family: str, n: int):
+    """(route, target on h2's lo, h2's second address, next hops, h1's address). The prefix is
+    the lab's own (n from its tag): the root namespace's table is shared with any other kernel
+    lab running at the same time."""
+    if family == "ipv4":
+        return f"198.19.{n}.0/24", f"198.19.{n}.1", "198.18.1.3/24", ("198.18.1.2", "198.18.1.3"), "198.18.0.2"
+    return f"2001:db8:19:{n:x}::/64", f"2001:db8:19:{n:x}::1", "2001:db8:1::3/64", ("2001:db8:1::2", "2001:db8:1::3"), "2001:db8:0::2"
+
 
 # Runs in h2: receives for `seconds`, prints {source port: ["interface sequence", ...]} as JSON.
 RECEIVER = r"""
@@ -86,6 +91,11 @@ for n in range(per_flow):
 
 
 class EcmpLab(KernelLab):
+    def __init__(self):
+        super().__init__()
+        self.n = 100 + int(self.ports[0][3:9], 16) % 100
+        self.routes = [family_plan(f, self.n)[0] for f in ("ipv4", "ipv6")]
+
     def add_second_host(self, address: str) -> None:
         """mv0 on h2's eth0, its own MAC; each interface answers ARP only for its own
         addresses, and no reverse-path filter (datagrams from h1 arrive on mv0 too)."""
@@ -110,7 +120,7 @@ def elab(needs_root):
         lab.up()
         yield lab
     finally:
-        for route, *_ in FAMILIES.values():
+        for route in lab.routes:
             subprocess.run(["ip", "route", "del", route], capture_output=True)
         lab.down()
     assert lab.leftovers() == [], f"the lab was not removed: {lab.leftovers()}"
@@ -134,11 +144,22 @@ def send_flows(lab, family: str, source: str, target: str, seconds: float) -> di
     return json.loads(out.strip().splitlines()[-1])
 
 
+def diagnose(lab, console: int, route: str, target: str) -> str:
+    """What the kernel and the forwarder hold for the route, for a failure message."""
+    out = ""
+    for cmd in (["ip", "route", "show", route], ["ip", "neigh", "show", "dev", lab.twins[1]],
+                ["ip", "-6", "neigh", "show", "dev", lab.twins[1]]):
+        out += "$ " + " ".join(cmd) + "\n" + subprocess.run(cmd, capture_output=True, text=True).stdout
+    for line in (f"show route {target}", "show sync", "show neighbors", "show errors"):
+        out += f"> {line}\n" + ask(console, line)
+    return out[-6000:]
+
+
 @pytest.mark.parametrize("family,origin", [("ipv4", "kernel"), ("ipv6", "kernel"), ("ipv4", "config")])
 def test_multipath_route_spreads_flows_over_both_next_hops(elab, forwarder, tmp_path, dpdk_prefix, family, origin):
     """origin "kernel": the route is added in the root namespace and mirrored; "config": it is
     the config's `via: [a, b]`, and the kernel only resolves the next hops."""
-    route, target, second, hops, source = FAMILIES[family]
+    route, target, second, hops, source = family_plan(family, elab.n)
     v6 = family == "ipv6"
     elab.add_second_host(second)
     elab.run(1, "ip", "addr", "add", target + ("/128" if v6 else "/32"), "dev", "lo")
@@ -152,13 +173,14 @@ def test_multipath_route_spreads_flows_over_both_next_hops(elab, forwarder, tmp_
         for hop in hops:
             wait_ping(elab, 0, hop, v6=v6)
         if origin == "kernel":
+            # `dev`: another kernel lab running meanwhile has a twin on the same subnet.
             nexthops = []
             for hop in hops:
-                nexthops += ["nexthop", "via", hop]
+                nexthops += ["nexthop", "via", hop, "dev", elab.twins[1]]
             subprocess.run(["ip", "route", "add", route] + nexthops, check=True)
         deadline = time.monotonic() + 5
         while received(ping(elab, 0, target, count=1, v6=v6, check=False)) == 0:
-            assert time.monotonic() < deadline, "the multipath route did not reach the fast path"
+            assert time.monotonic() < deadline, f"the multipath route did not reach the fast path\n{diagnose(elab, console, route, target)}"
         shown = ask(console, f"show route {target}")
         assert "next hops" in shown and all(f"via {hop} dev p1" in shown for hop in hops), shown
         assert "not resolved" not in shown, shown
