@@ -157,6 +157,8 @@ public enum NextHopSpec: Sendable, Hashable {
     case via(IPAddress)
     /// On-link on the port with this index.
     case dev(Int)
+    /// Several gateways (`via: [a, b]`), equal cost: each flow takes one of them (ECMP).
+    case multipath([IPAddress])
 }
 
 public struct StaticRoute: Sendable {

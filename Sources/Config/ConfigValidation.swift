@@ -126,7 +126,13 @@ enum ConfigValidation {
                 throw sources.error(at: "routes[\(i)].prefix", "route \(route.prefix) is already given by routes[\(j)], and each prefix can have one static route")
             }
             firstIndex[route.prefix] = i
-            if let problem = nextHopProblem(route, ports: ports) {
+            if case .multipath(let gateways) = route.nextHop {
+                for (k, gateway) in gateways.enumerated() {
+                    if let problem = gatewayProblem(gateway, prefix: route.prefix, ports: ports) {
+                        throw sources.error(at: "routes[\(i)].via[\(k)]", problem)
+                    }
+                }
+            } else if let problem = nextHopProblem(route, ports: ports) {
                 throw sources.error(at: "routes[\(i)].via", problem)
             }
         }
@@ -137,11 +143,16 @@ enum ConfigValidation {
     /// the routes file.
     static func nextHopProblem(_ route: StaticRoute, ports: [PortConfig]) -> String? {
         guard case .via(let gateway) = route.nextHop else { return nil }
-        if gateway.familyName != route.prefix.familyName {
-            return "route \(route.prefix) is \(route.prefix.familyName) but its next hop \(gateway) is \(gateway.familyName), so give an \(route.prefix.familyName) next hop"
+        return gatewayProblem(gateway, prefix: route.prefix, ports: ports)
+    }
+
+    /// Why one gateway of a route cannot be used, or nil when it can.
+    static func gatewayProblem(_ gateway: IPAddress, prefix: IPPrefix, ports: [PortConfig]) -> String? {
+        if gateway.familyName != prefix.familyName {
+            return "route \(prefix) is \(prefix.familyName) but its next hop \(gateway) is \(gateway.familyName), so give an \(prefix.familyName) next hop"
         }
         if let owner = ports.first(where: { $0.addresses.contains { $0.address == gateway } }) {
-            return "route \(route.prefix) has next hop \(gateway), which is this router's own address on port \"\(owner.name)\", so give the neighboring router's address"
+            return "route \(prefix) has next hop \(gateway), which is this router's own address on port \"\(owner.name)\", so give the neighboring router's address"
         }
         if !ports.contains(where: { $0.addresses.contains { $0.subnet.contains(gateway) } }) {
             let subnets = ports.flatMap { port in
@@ -151,7 +162,7 @@ enum ConfigValidation {
             let known = subnets.isEmpty ? "no port has an \(family) address"
                 : subnets.count == 1 ? "the only \(family) connected subnet is \(subnets[0])"
                 : "the \(family) connected subnets are " + ConfigValue.andList(subnets)
-            return "route \(route.prefix) has next hop \(gateway), which is not in any port's connected subnet (\(known)), so give a next hop on a connected subnet or use dev"
+            return "route \(prefix) has next hop \(gateway), which is not in any port's connected subnet (\(known)), so give a next hop on a connected subnet or use dev"
         }
         return nil
     }

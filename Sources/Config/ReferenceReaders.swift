@@ -1,6 +1,8 @@
 // Readers for the sections that refer to ports by name: queue_map, routes and neighbors.
 // Names are turned into port indices here, so an unknown name is refused where it is written.
 
+import Packet
+
 extension ConfigValue {
     /// The index of the port this value names, suggesting the closest name on a typo.
     func portIndex(in ports: [PortConfig]) throws -> Int {
@@ -27,6 +29,8 @@ extension QueueAssignment {
 
 extension StaticRoute {
     static let keys = ["prefix", "via", "dev"]
+    /// As many next hops as a multipath group has buckets (Forwarding's Adjacency.multipathBuckets).
+    static let maxNextHops = 64
 
     /// Exactly one of `via` and `dev`: a route with both is ambiguous, one with neither goes nowhere.
     init(from value: ConfigValue, ports: [PortConfig]) throws {
@@ -38,7 +42,25 @@ extension StaticRoute {
         case (nil, nil):
             throw value.error("route \(prefix) gives neither via nor dev; give via (a next-hop address) or dev (a port name)")
         case (let via?, nil):
-            self.init(prefix: prefix, nextHop: .via(try via.hostAddress(for: "next hop")))
+            guard case .sequence = via.node else {
+                self.init(prefix: prefix, nextHop: .via(try via.hostAddress(for: "next hop")))
+                return
+            }
+            // A list: equal-cost next hops (ECMP), each flow on one of them.
+            let items = try via.list(what: "a list of next-hop addresses")
+            guard !items.isEmpty else {
+                throw via.error("route \(prefix) has an empty via list; give one or more next-hop addresses")
+            }
+            guard items.count <= Self.maxNextHops else {
+                throw via.error("route \(prefix) has \(items.count) next hops; at most \(Self.maxNextHops) are supported")
+            }
+            var gateways: [IPAddress] = []
+            for item in items {
+                let gateway = try item.hostAddress(for: "next hop")
+                if gateways.contains(gateway) { throw item.error("next hop \(gateway) is given twice for route \(prefix); give each once") }
+                gateways.append(gateway)
+            }
+            self.init(prefix: prefix, nextHop: gateways.count == 1 ? .via(gateways[0]) : .multipath(gateways))
         case (nil, let dev?):
             self.init(prefix: prefix, nextHop: .dev(try dev.portIndex(in: ports)))
         }

@@ -224,16 +224,41 @@ public struct RouteInfo: Sendable {
     public var nextHop: String
     /// The egress port, nil for local routes.
     public var port: String?
-    /// False while the next hop has no neighbor entry (packets are dropped as no_neighbor).
+    /// False while the next hop has no neighbor entry (packets are dropped as no_neighbor); for a
+    /// multipath route, while any of them has none.
     public var resolved: Bool
+    /// The next hops of a multipath route (ECMP), each flow on one of them; empty for a route
+    /// with one next hop. `nextHop` and `port` are then the first one's.
+    public var paths: [RoutePath]
 
-    public init(prefix: IPPrefix, kind: String, nextHop: String, port: String?, resolved: Bool) {
+    public init(prefix: IPPrefix, kind: String, nextHop: String, port: String?, resolved: Bool, paths: [RoutePath] = []) {
         self.prefix = prefix
         self.kind = kind
         self.nextHop = nextHop
         self.port = port
         self.resolved = resolved
+        self.paths = paths
     }
+}
+
+/// One next hop of a multipath route.
+public struct RoutePath: Sendable, Equatable {
+    /// As `RouteInfo.nextHop`: "via 198.18.1.2 dev p1", "dev p1".
+    public var nextHop: String
+    public var port: String?
+    public var resolved: Bool
+    /// Its share of the flows, against the other next hops' weights.
+    public var weight: Int
+
+    public init(nextHop: String, port: String?, resolved: Bool, weight: Int) {
+        self.nextHop = nextHop
+        self.port = port
+        self.resolved = resolved
+        self.weight = weight
+    }
+
+    /// The next hop as the tables show it, with its weight when it is not 1.
+    public var label: String { weight == 1 ? nextHop : "\(nextHop) weight \(weight)" }
 }
 
 public struct TableUsage: Sendable {

@@ -229,8 +229,23 @@ enum Views {
     }
 
     static func routeJSON(_ r: RouteInfo) -> [String: Any] {
-        ["prefix": r.prefix.description, "kind": r.kind, "next_hop": r.nextHop, "port": r.port.map { $0 as Any } ?? NSNull(),
-         "resolved": r.resolved]
+        var object: [String: Any] = ["prefix": r.prefix.description, "kind": r.kind, "next_hop": r.nextHop,
+                                     "port": r.port.map { $0 as Any } ?? NSNull(), "resolved": r.resolved]
+        if !r.paths.isEmpty {
+            object["next_hops"] = r.paths.map { p in
+                ["next_hop": p.nextHop, "port": p.port.map { $0 as Any } ?? NSNull(), "resolved": p.resolved, "weight": p.weight] as [String: Any]
+            }
+        }
+        return object
+    }
+
+    /// The table's rows for one route: one, or one per next hop of a multipath route (the
+    /// prefix and kind on the first only).
+    static func routeRows(_ r: RouteInfo) -> [[String]] {
+        guard !r.paths.isEmpty else { return [[r.prefix.description, r.kind, r.nextHop, r.resolved ? "yes" : "no"]] }
+        return r.paths.enumerated().map { i, p in
+            [i == 0 ? r.prefix.description : "", i == 0 ? r.kind : "", p.label, p.resolved ? "yes" : "no"]
+        }
     }
 
     /// The route table in pieces of a few hundred rows, so a full table (a million routes)
@@ -268,7 +283,11 @@ enum Views {
         for r in routes {
             widths[0] = max(widths[0], r.prefix.description.count)
             widths[1] = max(widths[1], r.kind.count)
-            widths[2] = max(widths[2], r.nextHop.count)
+            if r.paths.isEmpty {
+                widths[2] = max(widths[2], r.nextHop.count)
+            } else {
+                for p in r.paths { widths[2] = max(widths[2], p.label.count) }
+            }
         }
         let table = TextTable([("prefix", .left), ("kind", .left), ("next hop", .left), ("resolved", .left)])
         let columnWidths = widths + ["resolved".count]
@@ -289,7 +308,11 @@ enum Views {
                 let end = min(index + batch, routes.count)
                 var piece = ""
                 for r in routes[index..<end] {
-                    piece += table.line([r.prefix.description, r.kind, r.nextHop, r.resolved ? "yes" : "no"], columnWidths) + "\n"
+                    if r.paths.isEmpty {
+                        piece += table.line([r.prefix.description, r.kind, r.nextHop, r.resolved ? "yes" : "no"], columnWidths) + "\n"
+                    } else {
+                        for row in routeRows(r) { piece += table.line(row, columnWidths) + "\n" }
+                    }
                 }
                 index = end
                 return piece
@@ -305,6 +328,14 @@ enum Views {
         }
         guard let r = match else { return "no route matches \(address) (packets to it are dropped as no_route)\n" }
         var block = KeyValueBlock()
+        if !r.paths.isEmpty {
+            // Which one a packet takes depends on its flow (addresses, protocol, ports).
+            block.add("next hops", "\(r.paths.count), one per flow")
+            for p in r.paths {
+                block.add("  " + p.label, p.resolved ? "resolved" : "not resolved (its flows are dropped as no_neighbor)")
+            }
+            return "\(address) matches \(r.prefix) (\(r.kind))\n" + block.render(indent: "  ")
+        }
         block.add("next hop", r.nextHop)
         block.add("resolved", r.resolved ? "yes" : "no (no neighbor entry yet; packets are dropped as no_neighbor)")
         return "\(address) matches \(r.prefix) (\(r.kind))\n" + block.render(indent: "  ")

@@ -120,6 +120,8 @@ public final class Forwarder {
             switch r.nextHop {
             case .via(let gateway): return RouteSpec(prefix: r.prefix, target: .via(gateway))
             case .dev(let port): return RouteSpec(prefix: r.prefix, target: .port(port))
+            case .multipath(let gateways):
+                return RouteSpec(prefix: r.prefix, target: .via(gateways[0]), hops: gateways.map { WeightedTarget(.via($0)) })
             }
         }
         let neighbors = config.neighbors.map { NeighborSpec(address: $0.address, mac: $0.mac, port: $0.port) }

@@ -39,9 +39,10 @@ public struct SyncStats: Sendable, Codable, Equatable {
 ///
 /// What is mirrored: neighbors on a twin in a usable state become fast-path neighbors with
 /// source "kernel" (a static neighbor from the config is never replaced or removed); unicast
-/// routes of the main table (or `kernel.table`) whose first next hop leaves through a twin become routes (via
-/// the gateway, or out of the port), except connected routes (proto kernel: the fast path has
-/// them from the config) and prefixes the config routes itself. Multipath: the first next hop.
+/// routes of the main table (or `kernel.table`) with next hops through the twins become routes
+/// (via the gateway, or out of the port; several usable next hops make a multipath route),
+/// except connected routes (proto kernel: the fast path has them from the config) and prefixes
+/// the config routes itself (KernelSyncRules).
 public final class KernelSync: @unchecked Sendable {
     let plane: ForwardingPlane
     let path: KernelPath
@@ -229,19 +230,12 @@ public final class KernelSync: @unchecked Sendable {
     }
 
     /// For each punted destination whose next hop has no neighbor yet, asks the kernel to
-    /// resolve that next hop (the gateway of a route via one, else the destination itself).
+    /// resolve that next hop (the gateway of a route via one, else the destination itself); for
+    /// a multipath route, each of its unresolved next hops.
     func resolve(_ destinations: [IPAddress], client: NetlinkClient) {
         guard !destinations.isEmpty else { return }
-        let ports = ifindexes.count
-        let wanted: [(IPAddress, Int)] = plane.withTable { table in
-            destinations.compactMap { destination in
-                guard let match = table.longestMatch(destination) else { return nil }
-                let first = ForwardingTable.noNeighborIndex(port: 0)
-                guard match.nextHop >= first && match.nextHop < first + UInt32(ports) else { return nil }
-                let port = Int(match.nextHop - first)
-                if case .via(let gateway)? = table.staticRoutes[match.prefix] { return (gateway, port) }
-                return (destination, port)
-            }
+        let wanted: [(address: IPAddress, port: Int)] = plane.withTable { table in
+            destinations.flatMap { table.unresolvedNextHops(for: $0) }
         }
         for (address, port) in wanted {
             do {

@@ -9,10 +9,13 @@ import Packet
 /// - A neighbor on a twin in a usable NUD state with a MAC becomes a fast-path neighbor with
 ///   source "kernel"; gone or unusable, it is deleted, but only if its source is "kernel": a
 ///   static neighbor from the config is never replaced or removed.
-/// - A unicast route whose first live next hop leaves through a twin becomes a route via the
-///   gateway, or out of the port without one. Connected routes (proto kernel: the fast path has
-///   them from the config) and prefixes the config routes itself are skipped. Multipath: the
-///   first live next hop (ECMP is not done). Only routes these rules installed are deleted.
+/// - A unicast route becomes a route with the next hops it has that are usable: leaving through
+///   a twin, not dead or link-down, with a gateway of the route's own family or none (an IPv4
+///   route via an IPv6 gateway, RFC 5549, cannot be expressed). Each is via its gateway, or
+///   out of the port without one. One usable next hop makes an ordinary route, several a
+///   multipath (ECMP) route with the kernel's weights; none, no route. Connected routes (proto
+///   kernel: the fast path has them from the config) and prefixes the config routes itself are
+///   skipped. Only routes these rules installed are deleted.
 public struct KernelSyncRules: Sendable {
     /// The port index of each twin's ifindex.
     public let portOfIfindex: [Int32: Int]
@@ -59,9 +62,10 @@ public struct KernelSyncRules: Sendable {
         case .neighborDeleted(let n):
             return removeNeighbor(n.address, &neighbors)
         case .routeAdded(let r), .routeReplaced(_, let r):
-            guard let target = target(of: r) else { return removeRoute(r.prefix, &installed) }
+            let hops = targets(of: r)
+            guard let first = hops.first else { return removeRoute(r.prefix, &installed) }
             installed.insert(r.prefix)
-            return [.addRoute(r.prefix, target)]
+            return [hops.count == 1 ? .addRoute(r.prefix, first.target) : .addMultipathRoute(r.prefix, hops)]
         case .routeDeleted(let r):
             return removeRoute(r.prefix, &installed)
         default:
@@ -69,12 +73,29 @@ public struct KernelSyncRules: Sendable {
         }
     }
 
-    /// Where the fast path should send a kernel route, or nil if it should not have it.
-    public func target(of route: KernelRoute) -> RouteSpec.Target? {
-        guard route.type == .unicast, route.protocol != .kernel, !configRoutes.contains(route.prefix) else { return nil }
-        guard let hop = route.nextHops.first(where: { !$0.isDead }), let port = portOfIfindex[hop.ifindex] else { return nil }
-        if let gateway = hop.gateway { return .via(gateway) }
-        return .port(port)
+    /// Where the fast path should send a kernel route: its usable next hops with their
+    /// weights, in the kernel's order; empty if the fast path should not have it. Beyond
+    /// `Adjacency.multipathBuckets` next hops, the first ones.
+    public func targets(of route: KernelRoute) -> [WeightedTarget] {
+        guard route.type == .unicast, route.protocol != .kernel, !configRoutes.contains(route.prefix) else { return [] }
+        var out: [WeightedTarget] = []
+        for hop in route.nextHops where hop.flags & (NextHop.flagDead | NextHop.flagLinkDown) == 0 {
+            guard let port = portOfIfindex[hop.ifindex], out.count < Adjacency.multipathBuckets else { continue }
+            if let gateway = hop.gateway {
+                guard Self.sameFamily(route.prefix, gateway) else { continue }
+                out.append(WeightedTarget(.via(gateway), weight: hop.weight))
+            } else {
+                out.append(WeightedTarget(.port(port), weight: hop.weight))
+            }
+        }
+        return out
+    }
+
+    static func sameFamily(_ prefix: IPPrefix, _ address: IPAddress) -> Bool {
+        switch (prefix, address) {
+        case (.v4, .v4), (.v6, .v6): return true
+        default: return false
+        }
     }
 
     func removeNeighbor(_ address: IPAddress, _ neighbors: inout NeighborOverlay) -> [TableChange] {

@@ -169,11 +169,13 @@ public struct BurstPipeline {
             let verdict: IPForward.Verdict
             if kind == 4 {
                 verdict = IPForward.ipv4(frame: frame, ipLength: ipLength[i],
-                                         adjacency: adjacencies[Self.index(v4NextHops[j4], adjacencyCount)])
+                                         adjacency: adjacencies[Self.index(v4NextHops[j4], adjacencyCount)],
+                                         adjacencies: adjacencies, adjacencyCount: adjacencyCount)
                 j4 &+= 1
             } else {
                 verdict = IPForward.ipv6(frame: frame, ipLength: ipLength[i],
-                                         adjacency: adjacencies[Self.index(v6NextHops[j6], adjacencyCount)])
+                                         adjacency: adjacencies[Self.index(v6NextHops[j6], adjacencyCount)],
+                                         adjacencies: adjacencies, adjacencyCount: adjacencyCount)
                 j6 &+= 1
             }
             let packet = packets[i].unsafelyUnwrapped

@@ -1,7 +1,8 @@
 import Packet
 
 /// The software flow hash a receive core uses in pipeline mode to choose each packet's worker
-/// when the NIC gave no RSS hash (virtual devices, NICs without RSS).
+/// when the NIC gave no RSS hash (virtual devices, NICs without RSS), and that stage 4 uses to
+/// choose a multipath route's member (`IPForward.member`; the same on every worker and device).
 ///
 /// Every packet of a flow must reach the same worker, or two workers could send a flow's
 /// packets out of order. So the hash reads only fields that are the same in every packet of the

@@ -14,7 +14,11 @@ public struct RouteSpec: Sendable {
     public enum Target: Sendable, Hashable { case via(IPAddress), port(Int) }
     public var prefix: IPPrefix
     public var target: Target
-    public init(prefix: IPPrefix, target: Target) { self.prefix = prefix; self.target = target }
+    /// With more than one: a multipath route over these (`target` is then the first's).
+    public var hops: [WeightedTarget]
+    public init(prefix: IPPrefix, target: Target, hops: [WeightedTarget] = []) {
+        self.prefix = prefix; self.target = target; self.hops = hops
+    }
 }
 
 public struct NeighborSpec: Sendable {
@@ -80,6 +84,16 @@ public struct ForwardingTable: Sendable {
     var candidates: [IPPrefix: Claims] = [:]
     var routesViaGateway: [IPAddress: Set<IPPrefix>] = [:]
     var freeAdjacencies: [UInt32] = []
+    /// Multipath routes: the index of the group (its `.multipath` adjacency) each points at.
+    /// Kept apart from `staticRoutes` so that single-path routes, the usual case, pay nothing
+    /// for them. A prefix has at most one of the two.
+    public internal(set) var multipathRoutes: [IPPrefix: UInt32] = [:]
+    /// Next-hop groups by the index of their `.multipath` adjacency (NextHopGroups.swift).
+    var groups: [UInt32: NextHopGroup] = [:]
+    var groupOfHops: [[WeightedTarget]: UInt32] = [:]
+    var groupsViaGateway: [IPAddress: Set<UInt32>] = [:]
+    /// Runs of 1 + `Adjacency.multipathBuckets` adjacencies that freed groups left.
+    var freeGroupRuns: [UInt32] = []
     var changes: [IPPrefix: FIBChange] = [:]
     /// True when adjacency contents changed since the last `takeChanges`.
     public internal(set) var adjacenciesChanged = false
@@ -109,7 +123,9 @@ public struct ForwardingTable: Sendable {
         for neighbor in neighbors {
             try? addNeighbor(neighbor.address, mac: neighbor.mac, port: neighbor.port, source: "static")
         }
-        for route in routes { try? addRoute(route.prefix, route.target) }
+        for route in routes {
+            if route.hops.count > 1 { try? addMultipathRoute(route.prefix, route.hops) } else { try? addRoute(route.prefix, route.target) }
+        }
         changes.removeAll()
         adjacenciesChanged = false
     }
@@ -119,6 +135,7 @@ public struct ForwardingTable: Sendable {
     /// Adds or replaces a static route.
     public mutating func addRoute(_ prefix: IPPrefix, _ target: RouteSpec.Target) throws {
         let nextHop = try resolve(target, for: prefix)
+        _ = removeMultipathRoute(prefix)
         let old = setStaticRoute(prefix, target)
         if let old, case .via(let gateway) = old { removeFromGateway(gateway, prefix) }
         if case .via(let gateway) = target { addToGateway(gateway, prefix) }
@@ -126,6 +143,10 @@ public struct ForwardingTable: Sendable {
     }
 
     public mutating func deleteRoute(_ prefix: IPPrefix) throws {
+        if removeMultipathRoute(prefix) {
+            setCandidate(prefix, .staticRoute, nil)
+            return
+        }
         guard staticRoutes[prefix] != nil, let old = setStaticRoute(prefix, nil) else {
             throw ForwardingTableError(message: "no static route for \(prefix) (connected and local routes come from port addresses)")
         }
@@ -153,6 +174,7 @@ public struct ForwardingTable: Sendable {
             entry.port = port
             entry.source = source
             neighbors[address] = entry
+            refreshGroups(via: address)
             return
         }
         let index: UInt32
@@ -167,6 +189,7 @@ public struct ForwardingTable: Sendable {
         neighbors[address] = NeighborEntry(mac: mac, port: port, adjacency: index, source: source)
         setCandidate(Self.hostPrefix(address), .neighbor, index)
         for prefix in routesViaGateway[address] ?? [] { setCandidate(prefix, .staticRoute, index) }
+        refreshGroups(via: address)
     }
 
     public mutating func deleteNeighbor(_ address: IPAddress) throws {
@@ -179,6 +202,7 @@ public struct ForwardingTable: Sendable {
                 setCandidate(prefix, .staticRoute, nextHop)
             }
         }
+        refreshGroups(via: address)
         // Nothing points at the adjacency once these changes are applied; it is reused later.
         adjacencies[Int(entry.adjacency)] = Adjacency(action: .noRoute)
         freeAdjacencies.append(entry.adjacency)

@@ -63,9 +63,17 @@ extension ForwardingTable {
         var staticRoutes: [(IPPrefix, RouteSpec.Target?)] = []
         /// (gateway, prefix, true if the change inserted it, false if it removed it)
         var gateways: [(IPAddress, IPPrefix, Bool)] = []
+        var multipathRoutes: [(IPPrefix, UInt32?)] = []
+        /// The groups' tables by entry too: a routing daemon's table may hold many groups, and
+        /// every multipath route added or removed changes one's count.
+        var groups: [(UInt32, NextHopGroup?)] = []
+        var groupKeys: [([WeightedTarget], UInt32?)] = []
+        /// (gateway, group, true if the change inserted it, false if it removed it)
+        var groupGateways: [(IPAddress, UInt32, Bool)] = []
         let neighbors: [IPAddress: NeighborEntry]
         let adjacencies: [Adjacency]
         let freeAdjacencies: [UInt32]
+        let freeGroupRuns: [UInt32]
         let adjacenciesChanged: Bool
         let changes: [IPPrefix: FIBChange]
     }
@@ -74,7 +82,7 @@ extension ForwardingTable {
     /// `rollbackChange`.
     public mutating func beginChange() {
         undo = UndoLog(neighbors: neighbors, adjacencies: adjacencies, freeAdjacencies: freeAdjacencies,
-                       adjacenciesChanged: adjacenciesChanged, changes: changes)
+                       freeGroupRuns: freeGroupRuns, adjacenciesChanged: adjacenciesChanged, changes: changes)
     }
 
     /// Keeps what was done since `beginChange`.
@@ -94,12 +102,24 @@ extension ForwardingTable {
             }
         }
         for (prefix, old) in log.staticRoutes.reversed() { staticRoutes[prefix] = old }
+        for (prefix, old) in log.multipathRoutes.reversed() { multipathRoutes[prefix] = old }
+        for (index, old) in log.groups.reversed() { groups[index] = old }
+        for (hops, old) in log.groupKeys.reversed() { groupOfHops[hops] = old }
+        for (gateway, index, inserted) in log.groupGateways.reversed() {
+            if inserted {
+                groupsViaGateway[gateway]?.remove(index)
+                if groupsViaGateway[gateway]?.isEmpty == true { groupsViaGateway[gateway] = nil }
+            } else {
+                groupsViaGateway[gateway, default: []].insert(index)
+            }
+        }
         for (gateway, prefix, inserted) in log.gateways.reversed() {
             if inserted { routesViaGateway[gateway]?.remove(prefix) } else { routesViaGateway[gateway, default: []].insert(prefix) }
         }
         neighbors = log.neighbors
         adjacencies = log.adjacencies
         freeAdjacencies = log.freeAdjacencies
+        freeGroupRuns = log.freeGroupRuns
         adjacenciesChanged = log.adjacenciesChanged
         changes = log.changes
     }
@@ -113,6 +133,39 @@ extension ForwardingTable {
         if let target { old = staticRoutes.updateValue(target, forKey: prefix) } else { old = staticRoutes.removeValue(forKey: prefix) }
         undo?.staticRoutes.append((prefix, old))
         return old
+    }
+
+    /// Sets or removes a multipath route; returns the group it pointed at before.
+    @discardableResult
+    mutating func setMultipathRoute(_ prefix: IPPrefix, _ group: UInt32?) -> UInt32? {
+        let old: UInt32?
+        if let group { old = multipathRoutes.updateValue(group, forKey: prefix) } else { old = multipathRoutes.removeValue(forKey: prefix) }
+        undo?.multipathRoutes.append((prefix, old))
+        return old
+    }
+
+    /// Sets or removes a group's entry.
+    mutating func setGroup(_ index: UInt32, _ group: NextHopGroup?) {
+        let old: NextHopGroup?
+        if let group { old = groups.updateValue(group, forKey: index) } else { old = groups.removeValue(forKey: index) }
+        undo?.groups.append((index, old))
+    }
+
+    /// Sets or removes the group that a list of next hops names.
+    mutating func setGroupKey(_ hops: [WeightedTarget], _ index: UInt32?) {
+        let old: UInt32?
+        if let index { old = groupOfHops.updateValue(index, forKey: hops) } else { old = groupOfHops.removeValue(forKey: hops) }
+        undo?.groupKeys.append((hops, old))
+    }
+
+    mutating func addGroupGateway(_ gateway: IPAddress, _ index: UInt32) {
+        if groupsViaGateway[gateway, default: []].insert(index).inserted { undo?.groupGateways.append((gateway, index, true)) }
+    }
+
+    mutating func removeGroupGateway(_ gateway: IPAddress, _ index: UInt32) {
+        guard groupsViaGateway[gateway]?.remove(index) != nil else { return }
+        if groupsViaGateway[gateway]?.isEmpty == true { groupsViaGateway[gateway] = nil }
+        undo?.groupGateways.append((gateway, index, false))
     }
 
     mutating func addToGateway(_ gateway: IPAddress, _ prefix: IPPrefix) {

@@ -93,6 +93,7 @@ public struct NextHop: Hashable, Sendable, CustomStringConvertible {
         s += "ifindex \(ifindex)"
         if weight != 1 { s += " weight \(weight)" }
         if isDead { s += " dead" }
+        if flags & NextHop.flagLinkDown != 0 { s += " linkdown" }
         return s
     }
 }

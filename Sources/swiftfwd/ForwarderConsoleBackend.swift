@@ -135,6 +135,21 @@ final class ForwarderConsoleBackend: ConsoleBackend, @unchecked Sendable {
             return RouteInfo(prefix: prefix, kind: kind.name, nextHop: "lladdr \(mac.map { "\($0)" } ?? "?") dev \(portName ?? "?")",
                              port: portName, resolved: true)
         case .staticRoute:
+            if let group = table.group(at: nextHop) {
+                let paths = group.hops.map { hop -> RoutePath in
+                    let member = table.adjacencies[Int(table.memberIndex(hop.target))]
+                    let port = member.action == .noRoute ? nil : config.ports[Int(member.port)].name
+                    switch hop.target {
+                    case .via(let gateway):
+                        return RoutePath(nextHop: "via \(gateway) dev \(port ?? "?")", port: port,
+                                         resolved: member.action == .forward, weight: Int(hop.weight))
+                    case .port:
+                        return RoutePath(nextHop: "dev \(port ?? "?")", port: port, resolved: true, weight: Int(hop.weight))
+                    }
+                }
+                return RouteInfo(prefix: prefix, kind: kind.name, nextHop: paths.map(\.label).joined(separator: ", "),
+                                 port: paths[0].port, resolved: paths.allSatisfy(\.resolved), paths: paths)
+            }
             switch table.staticRoutes[prefix] {
             case .via(let gateway)?:
                 return RouteInfo(prefix: prefix, kind: kind.name, nextHop: "via \(gateway) dev \(portName ?? "?")",

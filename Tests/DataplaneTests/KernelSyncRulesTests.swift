@@ -5,8 +5,8 @@ import Packet
 @testable import Dataplane
 
 /// What the fast path takes from the kernel: neighbors on twins (static ones win), routes through
-/// twins (not connected ones, not the config's prefixes, first live next hop), and deletes only
-/// of what it installed.
+/// twins (not connected ones, not the config's prefixes; every usable next hop, several making a
+/// multipath route), and deletes only of what it installed.
 final class KernelSyncRulesTests: XCTestCase {
     // Twins: ifindex 10 is port 0, 11 is port 1. ifindex 2 is some other interface.
     let rules = KernelSyncRules(portOfIfindex: [10: 0, 11: 1], configRoutes: [IPPrefix("198.18.7.0/24")!])
@@ -24,15 +24,63 @@ final class KernelSyncRulesTests: XCTestCase {
 
     func testRouteTargets() {
         let gw = IPAddress("198.18.1.2")!
-        XCTAssertEqual(rules.target(of: route("198.18.9.0/24", [NextHop(gateway: gw, ifindex: 11)])), .via(gw))
-        XCTAssertEqual(rules.target(of: route("198.18.9.0/24", [NextHop(gateway: nil, ifindex: 10)])), .port(0))
-        XCTAssertNil(rules.target(of: route("198.18.1.0/24", [NextHop(gateway: nil, ifindex: 11)], proto: .kernel)), "connected")
-        XCTAssertNil(rules.target(of: route("198.18.9.0/24", [NextHop(gateway: gw, ifindex: 2)])), "not through a twin")
-        XCTAssertNil(rules.target(of: route("198.18.7.0/24", [NextHop(gateway: gw, ifindex: 11)])), "the config routes it")
-        XCTAssertNil(rules.target(of: route("198.18.9.0/24", [], type: .blackhole)))
-        let dead = NextHop(gateway: IPAddress("198.18.0.2")!, ifindex: 10, flags: NextHop.flagDead)
-        XCTAssertEqual(rules.target(of: route("198.18.9.0/24", [dead, NextHop(gateway: gw, ifindex: 11)])), .via(gw),
-                       "multipath: the first live next hop")
+        XCTAssertEqual(rules.targets(of: route("198.18.9.0/24", [NextHop(gateway: gw, ifindex: 11)])), [WeightedTarget(.via(gw))])
+        XCTAssertEqual(rules.targets(of: route("198.18.9.0/24", [NextHop(gateway: nil, ifindex: 10)])), [WeightedTarget(.port(0))])
+        XCTAssertEqual(rules.targets(of: route("198.18.1.0/24", [NextHop(gateway: nil, ifindex: 11)], proto: .kernel)), [], "connected")
+        XCTAssertEqual(rules.targets(of: route("198.18.9.0/24", [NextHop(gateway: gw, ifindex: 2)])), [], "not through a twin")
+        XCTAssertEqual(rules.targets(of: route("198.18.7.0/24", [NextHop(gateway: gw, ifindex: 11)])), [], "the config routes it")
+        XCTAssertEqual(rules.targets(of: route("198.18.9.0/24", [], type: .blackhole)), [])
+    }
+
+    /// Multipath: every usable next hop with its weight, in the kernel's order; dead and
+    /// link-down ones, those off the twins and gateways of the other family are left out.
+    func testMultipathTargetsKeepTheUsableNextHops() {
+        let a = IPAddress("198.18.1.2")!, b = IPAddress("198.18.1.3")!, c = IPAddress("198.18.0.2")!
+        let r = route("198.18.9.0/24", [
+            NextHop(gateway: a, ifindex: 11, weight: 1),
+            NextHop(gateway: IPAddress("198.18.1.4")!, ifindex: 11, flags: NextHop.flagDead),
+            NextHop(gateway: b, ifindex: 11, weight: 3),
+            NextHop(gateway: IPAddress("198.18.1.5")!, ifindex: 11, flags: NextHop.flagLinkDown),
+            NextHop(gateway: IPAddress("203.0.113.1")!, ifindex: 2),
+            NextHop(gateway: IPAddress("2001:db8:1::2")!, ifindex: 11),
+            NextHop(gateway: c, ifindex: 10, weight: 2, flags: NextHop.flagOnLink),
+        ])
+        XCTAssertEqual(rules.targets(of: r), [WeightedTarget(.via(a)), WeightedTarget(.via(b), weight: 3), WeightedTarget(.via(c), weight: 2)])
+        var overlay = KernelSyncRules.NeighborOverlay(table: table())
+        var installed: Set<IPPrefix> = []
+        XCTAssertEqual(rules.changes(for: .routeAdded(r), neighbors: &overlay, installed: &installed),
+                       [.addMultipathRoute(r.prefix, [WeightedTarget(.via(a)), WeightedTarget(.via(b), weight: 3), WeightedTarget(.via(c), weight: 2)])])
+        // Only one usable: an ordinary route.
+        let partly = route("198.18.9.0/24", [NextHop(gateway: a, ifindex: 11, flags: NextHop.flagDead), NextHop(gateway: b, ifindex: 11)])
+        XCTAssertEqual(rules.changes(for: .routeAdded(partly), neighbors: &overlay, installed: &installed), [.addRoute(r.prefix, .via(b))])
+        // None: withdrawn.
+        let none = route("198.18.9.0/24", [NextHop(gateway: a, ifindex: 11, flags: NextHop.flagLinkDown), NextHop(gateway: c, ifindex: 2)])
+        XCTAssertEqual(rules.changes(for: .routeReplaced(old: partly, new: none), neighbors: &overlay, installed: &installed), [.deleteRoute(r.prefix)])
+        XCTAssertTrue(installed.isEmpty)
+    }
+
+    func testMultipathRoutesAreMirroredReplacedAndDeleted() throws {
+        var t = table()
+        var installed: Set<IPPrefix> = []
+        let a = IPAddress("198.18.1.2")!, b = IPAddress("198.18.1.9")!
+        let r = route("198.18.9.0/24", [NextHop(gateway: a, ifindex: 11), NextHop(gateway: b, ifindex: 11)])
+        XCTAssertTrue(rules.apply(.routeAdded(r), to: &t, installed: &installed))
+        let group = try XCTUnwrap(t.multipathRoutes[r.prefix])
+        XCTAssertEqual(t.group(at: group)?.hops, [WeightedTarget(.via(a)), WeightedTarget(.via(b))])
+        XCTAssertEqual(t.longestMatch(IPAddress("198.18.9.1")!)?.nextHop, group)
+        // One next hop dies: an ordinary route via the other; the group is gone.
+        let one = route("198.18.9.0/24", [NextHop(gateway: a, ifindex: 11, flags: NextHop.flagDead), NextHop(gateway: b, ifindex: 11)])
+        XCTAssertTrue(rules.apply(.routeReplaced(old: r, new: one), to: &t, installed: &installed))
+        XCTAssertEqual(t.staticRoutes[r.prefix], .via(b))
+        XCTAssertTrue(t.multipathRoutes.isEmpty)
+        XCTAssertNil(t.group(at: group))
+        // Back to two, then deleted.
+        XCTAssertTrue(rules.apply(.routeReplaced(old: one, new: r), to: &t, installed: &installed))
+        XCTAssertNotNil(t.multipathRoutes[r.prefix])
+        XCTAssertTrue(rules.apply(.routeDeleted(r), to: &t, installed: &installed))
+        XCTAssertTrue(t.multipathRoutes.isEmpty)
+        XCTAssertNil(t.longestMatch(IPAddress("198.18.9.1")!).flatMap { $0.prefix == r.prefix ? $0 : nil })
+        XCTAssertTrue(installed.isEmpty)
     }
 
     func testRoutesAreAddedReplacedAndOnlyOwnOnesDeleted() {

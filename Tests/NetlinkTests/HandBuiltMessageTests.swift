@@ -65,6 +65,32 @@ final class HandBuiltMessageTests: XCTestCase {
         ])
     }
 
+    /// `2001:db8:9::/48 proto static` with three next hops as the kernel lists them in
+    /// RTA_MULTIPATH: via 2001:db8:1::2 dev 11; via 2001:db8:1::3 dev 11 with RTNH_F_LINKDOWN;
+    /// dev 12 with RTNH_F_DEAD and rtnh_hops 2 (weight 3), no gateway. The flags and weights are
+    /// kept for the mirror rules to judge.
+    func testIPv6MultipathWithDeadAndLinkDownNextHops() throws {
+        let bytes = hexBytes("""
+            7c000000 1800 0000 00000000 00000000
+            0a 30 00 00 fe 04 00 01 00000000
+            0800 0f00 fe000000
+            1400 0100 20010db8 00090000 00000000 00000000
+            4400 0900
+              1c00 00 00 0b000000  1400 0500 20010db8 00010000 00000000 00000002
+              1c00 10 00 0b000000  1400 0500 20010db8 00010000 00000000 00000003
+              0800 01 02 0c000000
+            """)
+        let route = try XCTUnwrap(decodeOne(bytes)?.object.route)
+        XCTAssertEqual(route.prefix, prefix("2001:db8:9::/48"))
+        XCTAssertEqual(route.protocol, .static)
+        XCTAssertEqual(route.nextHops, [
+            NextHop(gateway: v6("2001:db8:1::2"), ifindex: 11, weight: 1, flags: 0),
+            NextHop(gateway: v6("2001:db8:1::3"), ifindex: 11, weight: 1, flags: NextHop.flagLinkDown),
+            NextHop(gateway: nil, ifindex: 12, weight: 3, flags: NextHop.flagDead),
+        ])
+        XCTAssertTrue(route.nextHops[2].isDead)
+    }
+
     /// An IPv4 route via an IPv6 next hop (RFC 5549) comes as RTA_VIA { u16 family; addr }.
     func testIPv4RouteViaIPv6NextHop() throws {
         let bytes = hexBytes("""
