@@ -24,8 +24,20 @@ struct EgressLookup {
         result.deallocate()
     }
 
-    /// The adjacency the destination of the IP header at `header` leads to in `slot`.
+    /// The adjacency the destination of the IP header at `header` (after an Ethernet header)
+    /// leads to in `slot`; for a multipath route, the member the packet's flow takes, as stage 4
+    /// chose it (so a fragment leaves by the member's port and MAC, and a too-big error names
+    /// the member's MTU).
     func adjacency(_ header: UnsafeRawPointer, isIPv4: Bool, slot: UnsafePointer<PlaneSlot>) -> Adjacency {
+        let found = route(header, isIPv4: isIPv4, slot: slot)
+        guard found.buckets != 0 else { return found }
+        let ipLength = isIPv4 ? IPv4Header.totalLength(header) : IPv6Header.length &+ IPv6Header.payloadLength(header)
+        return IPForward.member(action: found.action, buckets: found.buckets, frame: header - Ethernet.headerLength,
+                                ipLength: ipLength, adjacencies: slot.pointee.adjacencies,
+                                adjacencyCount: slot.pointee.adjacencyCount)
+    }
+
+    private func route(_ header: UnsafeRawPointer, isIPv4: Bool, slot: UnsafePointer<PlaneSlot>) -> Adjacency {
         if isIPv4 {
             ipv4.pointee = IPv4Header.destination(header)
             slot.pointee.ipv4.lookup(ipv4, result, count: 1)
