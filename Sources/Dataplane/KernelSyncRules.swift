@@ -47,6 +47,17 @@ public struct KernelSyncRules: Sendable {
             if let entry = pending[address] { return entry }
             return table.neighbors[address]?.source
         }
+
+        /// Whether the table will take `target` for a route to `prefix` once the batch's
+        /// changes so far are applied: a gateway with a neighbor (kept or about to be added) or
+        /// on a port's subnet, or a port.
+        func canResolve(_ target: RouteSpec.Target, for prefix: IPPrefix) -> Bool {
+            if case .via(let gateway) = target, let entry = pending[gateway] {
+                if entry != nil { return KernelSyncRules.sameFamily(prefix, gateway) }
+                return table.canResolve(target, for: prefix, ignoringNeighbors: true)
+            }
+            return table.canResolve(target, for: prefix)
+        }
     }
 
     /// What one kernel change means for the fast-path table, as table changes to apply in
@@ -62,7 +73,11 @@ public struct KernelSyncRules: Sendable {
         case .neighborDeleted(let n):
             return removeNeighbor(n.address, &neighbors)
         case .routeAdded(let r), .routeReplaced(_, let r):
-            let hops = targets(of: r)
+            // A next hop the table cannot resolve (off every port's subnet with no neighbor,
+            // such as a link-local gateway) is left out rather than refusing the whole route:
+            // the others still carry it, and with none left the fast path drops the route
+            // instead of keeping a stale one.
+            let hops = targets(of: r).filter { neighbors.canResolve($0.target, for: r.prefix) }
             guard let first = hops.first else { return removeRoute(r.prefix, &installed) }
             installed.insert(r.prefix)
             return [hops.count == 1 ? .addRoute(r.prefix, first.target) : .addMultipathRoute(r.prefix, hops)]

@@ -34,8 +34,8 @@ public struct WorkerStats: Sendable {
     /// ICMP errors that were due but found the mbuf pool empty.
     public var icmpErrorsNoMbuf: UInt64 = 0
     /// IPv4 packets split into fragments, and the fragments they became (queued for transmit:
-    /// they are in `txPackets` once sent, so rx + fragments - fragmented = tx + drops, ICMP
-    /// errors sent aside).
+    /// they are in `txPackets` once sent, so rx + fragments - fragmented + ICMP errors sent =
+    /// tx + drops, the errors being in `txPackets` too).
     public var ipv4Fragmented: UInt64 = 0
     public var ipv4Fragments: UInt64 = 0
     /// A receive core's rx/tx are packets received and handed to workers; its drops are

@@ -18,7 +18,8 @@ public struct Adjacency: Sendable, Equatable {
     /// Egress port index for `.forward` (and the port that lacks the neighbor for `.noNeighbor`).
     public var port: UInt16
     /// Largest IP packet (bytes after the Ethernet header) the egress port may send. For
-    /// `.multipath`, the smallest of its members' (what an ICMP "too big" error reports).
+    /// `.multipath`, the smallest of its members' (shown by the console; fragmentation and
+    /// "too big" errors use the MTU of the member the packet's flow takes, `EgressLookup`).
     public var mtu: UInt16
     /// Destination and source MAC to write for `.forward`.
     public var rewrite: Ethernet.AddressRewrite

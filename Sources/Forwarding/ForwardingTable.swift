@@ -253,6 +253,16 @@ public struct ForwardingTable: Sendable {
 
     // MARK: Internals
 
+    /// Whether a route to `prefix` could use `target` now (`resolve` would not refuse it).
+    /// `ignoringNeighbors`: judge a gateway by the ports' subnets only, as if it had no
+    /// neighbor entry (one about to be removed).
+    public func canResolve(_ target: RouteSpec.Target, for prefix: IPPrefix, ignoringNeighbors: Bool = false) -> Bool {
+        if ignoringNeighbors, case .via(let gateway) = target, neighbors[gateway] != nil {
+            return Self.sameFamily(prefix, gateway) && ports.contains { $0.addresses.contains { $0.subnet.contains(gateway) } }
+        }
+        return (try? resolve(target, for: prefix)) != nil
+    }
+
     func resolve(_ target: RouteSpec.Target, for prefix: IPPrefix) throws -> UInt32 {
         switch target {
         case .port(let port):

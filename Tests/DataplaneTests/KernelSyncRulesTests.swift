@@ -59,6 +59,28 @@ final class KernelSyncRulesTests: XCTestCase {
         XCTAssertTrue(installed.isEmpty)
     }
 
+    /// A next hop the table cannot resolve (a link-local or off-subnet gateway without a
+    /// neighbor) is left out of the route, not a reason to refuse all of it; a neighbor the
+    /// batch adds first makes its gateway usable, one it removes makes an off-subnet one unusable.
+    func testNextHopsTheTableCannotResolveAreLeftOut() {
+        let a = IPAddress("198.18.1.2")!, offSubnet = IPAddress("198.19.5.5")!
+        let r = route("198.18.9.0/24", [NextHop(gateway: a, ifindex: 11), NextHop(gateway: offSubnet, ifindex: 11)])
+        var overlay = KernelSyncRules.NeighborOverlay(table: table())
+        var installed: Set<IPPrefix> = []
+        XCTAssertEqual(rules.changes(for: .routeAdded(r), neighbors: &overlay, installed: &installed), [.addRoute(r.prefix, .via(a))])
+        let only = route("198.18.9.0/24", [NextHop(gateway: offSubnet, ifindex: 11)])
+        XCTAssertEqual(rules.changes(for: .routeReplaced(old: r, new: only), neighbors: &overlay, installed: &installed),
+                       [.deleteRoute(r.prefix)], "none usable: the stale route goes")
+        // The kernel resolved the off-subnet gateway: a neighbor on the twin makes it usable.
+        let neighbor = KernelNeighbor(address: offSubnet, mac: mac, ifindex: 11, state: .reachable)
+        XCTAssertEqual(rules.changes(for: .neighborAdded(neighbor), neighbors: &overlay, installed: &installed),
+                       [.addNeighbor(offSubnet, mac, port: 1, source: "kernel")])
+        XCTAssertEqual(rules.changes(for: .routeAdded(r), neighbors: &overlay, installed: &installed),
+                       [.addMultipathRoute(r.prefix, [WeightedTarget(.via(a)), WeightedTarget(.via(offSubnet))])])
+        XCTAssertEqual(rules.changes(for: .neighborDeleted(neighbor), neighbors: &overlay, installed: &installed), [.deleteNeighbor(offSubnet)])
+        XCTAssertEqual(rules.changes(for: .routeAdded(r), neighbors: &overlay, installed: &installed), [.addRoute(r.prefix, .via(a))])
+    }
+
     func testMultipathRoutesAreMirroredReplacedAndDeleted() throws {
         var t = table()
         var installed: Set<IPPrefix> = []

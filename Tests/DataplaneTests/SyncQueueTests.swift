@@ -20,8 +20,12 @@ final class SyncQueueTests: XCTestCase {
         q.append(changes(0..<100_000))
         XCTAssertEqual(q.chunkSize, 2500, "50 ms at 20 us a change")
         q.record(applied: 2500, nanoseconds: 2500 * 5_000)
-        XCTAssertEqual(q.chunkSize, 10_000, "the fast path got faster: 50 ms at 5 us")
+        XCTAssertEqual(q.chunkSize, 5000, "the fast path got faster (5 us): the estimate at most halves per chunk")
+        q.record(applied: 5000, nanoseconds: 5000 * 5_000)
+        XCTAssertEqual(q.chunkSize, 10_000, "50 ms at 5 us, reached on the next chunk")
         q.record(applied: 10_000, nanoseconds: 10_000 * 100)
+        XCTAssertEqual(q.chunkSize, 20_000, "a chunk that cost almost nothing only doubles the next")
+        for _ in 0..<10 { q.record(applied: 10_000, nanoseconds: 10_000 * 100) }
         XCTAssertEqual(q.chunkSize, 65536, "never more than the maximum")
         q.record(applied: 300, nanoseconds: 300 * 10_000_000)
         XCTAssertEqual(q.chunkSize, 256, "never less than the minimum")
