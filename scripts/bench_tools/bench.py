@@ -418,6 +418,13 @@ def summary(args, tsc, results, tables):
                 f"(runs {min(runs) / 1e6:.2f}-{max(runs) / 1e6:.2f} Mpps, n={len(runs)})")
         if med.get("l3fwd") and "swiftfwd" in med:
             ratios[kind] = med["swiftfwd"] / med["l3fwd"]
+            # Run i of each forwarder ran back to back, so their ratio cancels the machine's
+            # slower drifts (on a shared VM the rate of either forwarder alone moves by a third
+            # between runs): the median of these is the steadier figure of the two.
+            pairs = [s / l for l, s in zip(results[kind]["l3fwd"], results[kind]["swiftfwd"]) if l > 0]
+            if pairs:
+                log(f"paired   {label:16s} swiftfwd/l3fwd of each run's back-to-back pair: median "
+                    f"{statistics.median(pairs):.2f} ({', '.join(f'{x:.2f}' for x in pairs)})")
     for t in tables:
         if t.get("discarded") or t.get("kept_disturbed"):
             log(f"{t['kind']} table: {t.get('discarded', 0)} disturbed measurements discarded and "
