@@ -36,7 +36,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import bench  # noqa: E402  (REPO, HUGE_SYSFS)
-import churn  # noqa: E402  (Console)
+import churn  # noqa: E402  (Console, memory, mib)
 import forwarder  # noqa: E402
 import gen  # noqa: E402
 import gen_churn  # noqa: E402
@@ -170,23 +170,6 @@ def thread_cpu(pid, name):
         except (OSError, IndexError, ValueError):
             pass
     return total
-
-
-def memory(pid, con):
-    out = {}
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            key, _, value = line.partition(":")
-            if key in ("VmRSS", "RssAnon", "VmHWM"):
-                out[key] = int(value.split()[0]) * 1024
-    shown = con.json("show memory")
-    out["heap"] = shown["heap"]["used_bytes"]
-    out["fib"] = shown["fib_bytes"]
-    return out
-
-
-def mib(n):
-    return f"{n / 1048576:.0f} MiB"
 
 
 def run_batch_phase(name, ns, con, pid, batch_file, *, want_routes, timeout, poll):
@@ -382,10 +365,10 @@ def main():
             raise SystemExit(f"bench_sync: the twin {twin} lacks {PORT_ADDR}:\n{shown}")
         base = con.json("show sync")
         base_routes = base["routes"]
-        mem_start = memory(pid, con)
+        mem_start = churn.memory(pid, con)
         log(f"   swiftfwd started in {fwd.startup_seconds:.1f} s in namespace {ns.name}, twin {twin}; mirror holds "
-            f"{base_routes} routes, {base['neighbors']} neighbors; RSS {mib(mem_start['VmRSS'])}, "
-            f"DPDK heap in use {mib(mem_start['heap'])} (FIB {mib(mem_start['fib'])})")
+            f"{base_routes} routes, {base['neighbors']} neighbors; RSS {churn.mib(mem_start['VmRSS'])}, "
+            f"DPDK heap in use {churn.mib(mem_start['heap'])} (FIB {churn.mib(mem_start['fib'])})")
 
         empty_adds, empty_dels = probes(ns, con, twin, args.probes)
         log(f"   probe, empty table: ip route add -> show route sees it: median {1e3 * med(empty_adds):.1f} ms "
@@ -399,14 +382,14 @@ def main():
             r["load"] = run_batch_phase("load", ns, con, pid, add_file, want_routes=base_routes + len(routes),
                                         timeout=args.timeout, poll=args.poll)
             describe_phase("load", len(routes), r["load"])
-            r["mem_full"] = memory(pid, con)
+            r["mem_full"] = churn.memory(pid, con)
             in_kernel = kernel_route_count(ns)
             bad = check_sample(con, routes, rng)
             log(f"   full: the kernel holds {in_kernel} of the routes; {200 - len(bad)} of 200 sampled lookups in the "
                 f"fast path give the table's longest match" + (f"; first wrong: {bad[0]}" if bad else ""))
-            log(f"   memory full: RSS {mib(r['mem_full']['VmRSS'])} (anonymous {mib(r['mem_full']['RssAnon'])}, "
-                f"+{mib(r['mem_full']['RssAnon'] - mem_start['RssAnon'])} since start), peak {mib(r['mem_full']['VmHWM'])}; "
-                f"DPDK heap in use {mib(r['mem_full']['heap'])}")
+            log(f"   memory full: RSS {churn.mib(r['mem_full']['VmRSS'])} (anonymous {churn.mib(r['mem_full']['RssAnon'])}, "
+                f"+{churn.mib(r['mem_full']['RssAnon'] - mem_start['RssAnon'])} since start), peak {churn.mib(r['mem_full']['VmHWM'])}; "
+                f"DPDK heap in use {churn.mib(r['mem_full']['heap'])}")
             r["kernel_routes"] = in_kernel
             r["sample_bad"] = len(bad)
             adds, dels = probes(ns, con, twin, args.probes)
@@ -416,9 +399,9 @@ def main():
             r["delete"] = run_batch_phase("delete", ns, con, pid, del_file, want_routes=base_routes,
                                           timeout=args.timeout, poll=args.poll)
             describe_phase("delete", len(routes), r["delete"])
-            r["mem_empty"] = memory(pid, con)
-            log(f"   memory after the delete: RSS {mib(r['mem_empty']['VmRSS'])} (anonymous {mib(r['mem_empty']['RssAnon'])}); "
-                f"DPDK heap in use {mib(r['mem_empty']['heap'])}")
+            r["mem_empty"] = churn.memory(pid, con)
+            log(f"   memory after the delete: RSS {churn.mib(r['mem_empty']['VmRSS'])} (anonymous {churn.mib(r['mem_empty']['RssAnon'])}); "
+                f"DPDK heap in use {churn.mib(r['mem_empty']['heap'])}")
             runs.append(r)
 
         log(f"== medians over {len(runs)} runs ({len(routes)} routes)")
