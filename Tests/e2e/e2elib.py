@@ -169,6 +169,24 @@ class Forwarder:
             return json.load(f)
 
 
+def two_port_pcaps(workdir: Path) -> dict:
+    """The pcap files of a two-port net_pcap run: in_p0, in_p1 (read) and out_p0, out_p1 (written)."""
+    return {f"{d}_{p}": workdir / f"{d}_{p}.pcap" for d in ("in", "out") for p in ("p0", "p1")}
+
+
+def run_to_exit(binary: Path, config: Path, workdir: Path, prefix: str, *, duration=3, timeout=180):
+    """Runs the forwarder for `duration` seconds (pcap inputs read once), waits for it to exit,
+    and removes what EAL left under `prefix` whatever happened. Returns (forwarder, status)."""
+    fwd = Forwarder(binary, config, workdir, duration=duration)
+    try:
+        fwd.start()
+        status = fwd.wait(timeout=timeout)
+    finally:
+        fwd.kill()
+        remove_dpdk_leftovers(prefix)
+    return fwd, status
+
+
 def run_check(binary: Path, config: Path, timeout=30) -> subprocess.CompletedProcess:
     return subprocess.run([str(binary), "check", str(config)], capture_output=True, text=True,
                           timeout=timeout, stdin=subprocess.DEVNULL)

@@ -18,7 +18,7 @@ import uuid
 import pytest
 
 import pktlib as P
-from e2elib import Forwarder, remove_dpdk_leftovers, small_eal
+from e2elib import run_to_exit, small_eal, two_port_pcaps
 
 P0_MAC, P1_MAC = "02:00:00:00:00:00", "02:00:00:00:00:01"
 H1_MAC, H2_MAC = "02:00:00:00:01:02", "02:00:00:00:02:02"
@@ -85,19 +85,13 @@ def build_cases():
 
 
 def run(swiftfwd_bin, workdir, cases, **rate):
-    pcaps = {f"{d}_{p}": workdir / f"{d}_{p}.pcap" for d in ("in", "out") for p in ("p0", "p1")}
+    pcaps = two_port_pcaps(workdir)
     P.write_pcap(pcaps["in_p0"], [frame for _, frame, _ in cases])
     P.write_pcap(pcaps["in_p1"], [])
     prefix = f"swf-e2e-{uuid.uuid4().hex[:10]}"
     config = workdir / "icmp.yaml"
     config.write_text(config_text(prefix, pcaps, **rate))
-    fwd = Forwarder(swiftfwd_bin, config, workdir, duration=3)
-    try:
-        fwd.start()
-        status = fwd.wait(timeout=180)
-    finally:
-        fwd.kill()
-        remove_dpdk_leftovers(prefix)
+    fwd, status = run_to_exit(swiftfwd_bin, config, workdir, prefix, duration=3)
     assert status == 0, f"exit status {status}\n{fwd.describe()}"
     return P.read_pcap(pcaps["out_p0"]), P.read_pcap(pcaps["out_p1"]), fwd.stats()
 

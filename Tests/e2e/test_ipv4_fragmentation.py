@@ -22,7 +22,7 @@ from collections import defaultdict
 import pytest
 
 import pktlib as P
-from e2elib import Forwarder, check_stats_shape, pipeline_threading, remove_dpdk_leftovers, small_eal
+from e2elib import check_stats_shape, pipeline_threading, run_to_exit, small_eal, two_port_pcaps
 
 P0_MAC, P1_MAC = "02:00:00:00:00:00", "02:00:00:00:00:01"
 H1_MAC, H2_MAC = "02:00:00:00:01:02", "02:00:00:00:02:02"
@@ -93,19 +93,13 @@ def build_cases():
 def frag_run(request, swiftfwd_bin, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("frag")
     cases = build_cases()
-    pcaps = {f"{d}_{p}": workdir / f"{d}_{p}.pcap" for d in ("in", "out") for p in ("p0", "p1")}
+    pcaps = two_port_pcaps(workdir)
     P.write_pcap(pcaps["in_p0"], [frame for _, frame, _ in cases])
     P.write_pcap(pcaps["in_p1"], [])
     prefix = f"swf-e2e-frag-{uuid.uuid4().hex[:10]}"
     config = workdir / "frag.yaml"
     config.write_text(config_text(prefix, pcaps, request.param))
-    fwd = Forwarder(swiftfwd_bin, config, workdir, duration=3)
-    try:
-        fwd.start()
-        status = fwd.wait(timeout=180)
-    finally:
-        fwd.kill()
-        remove_dpdk_leftovers(prefix)
+    fwd, status = run_to_exit(swiftfwd_bin, config, workdir, prefix, duration=3)
     assert status == 0, f"exit status {status}\n{fwd.describe()}"
     return {"cases": cases, "out_p0": P.read_pcap(pcaps["out_p0"]), "out_p1": P.read_pcap(pcaps["out_p1"]),
             "stats": fwd.stats(), "fwd": fwd}

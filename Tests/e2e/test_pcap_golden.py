@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import pytest
 
 import pktlib as P
-from e2elib import DROP_REASONS, Forwarder, check_stats_shape, pipeline_threading, remove_dpdk_leftovers, small_eal
+from e2elib import DROP_REASONS, check_stats_shape, pipeline_threading, run_to_exit, small_eal, two_port_pcaps
 
 PORT_MAC = {"p0": "02:00:00:00:00:00", "p1": "02:00:00:00:00:01"}
 HOST_MAC = {"p0": "02:00:00:00:01:02", "p1": "02:00:00:00:02:02"}
@@ -271,19 +271,13 @@ def run_golden(swiftfwd_bin, tmp_path_factory, mode):
         return _runs[mode]
     workdir = tmp_path_factory.mktemp(f"golden-{mode}")
     cases = build_cases()
-    pcaps = {f"{d}_{p}": workdir / f"{d}_{p}.pcap" for d in ("in", "out") for p in ("p0", "p1")}
+    pcaps = two_port_pcaps(workdir)
     for port in ("p0", "p1"):
         P.write_pcap(pcaps[f"in_{port}"], [c.frame for c in cases if c.ingress == port])
     prefix = f"swf-e2e-{uuid.uuid4().hex[:10]}"
     config = workdir / "golden.yaml"
     config.write_text(config_text(prefix, pcaps, mode))
-    fwd = Forwarder(swiftfwd_bin, config, workdir, duration=3)
-    try:
-        fwd.start()
-        status = fwd.wait(timeout=180)
-    finally:
-        fwd.kill()
-        remove_dpdk_leftovers(prefix)
+    fwd, status = run_to_exit(swiftfwd_bin, config, workdir, prefix, duration=3)
     _runs[mode] = {"cases": cases, "pcaps": pcaps, "status": status, "fwd": fwd, "mode": mode}
     return _runs[mode]
 

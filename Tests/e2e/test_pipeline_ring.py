@@ -22,7 +22,7 @@ from collections import defaultdict
 import pytest
 
 import pktlib as P
-from e2elib import Forwarder, check_stats_shape, pipeline_threading, remove_dpdk_leftovers, small_eal
+from e2elib import check_stats_shape, pipeline_threading, run_to_exit, small_eal
 
 PORT_MAC = {"p0": "02:00:00:00:00:00", "p1": "02:00:00:00:00:01"}
 HOST_MAC = {"p0": "02:00:00:00:01:02", "p1": "02:00:00:00:02:02"}
@@ -91,13 +91,7 @@ ports:
 neighbors:
   - {{address: 198.18.1.2, mac: "{HOST_MAC['p1']}", port: p1}}
 """)
-    fwd = Forwarder(swiftfwd_bin, config, workdir, duration=4)
-    try:
-        fwd.start()
-        status = fwd.wait(timeout=180)
-    finally:
-        fwd.kill()
-        remove_dpdk_leftovers(prefix)
+    fwd, status = run_to_exit(swiftfwd_bin, config, workdir, prefix, duration=4)
     return {"frames": frames, "outs": outs, "status": status, "fwd": fwd}
 
 
