@@ -48,3 +48,16 @@ func repositoryFile(_ relative: String) -> String? {
     }
     return nil
 }
+
+/// Two ports for route and neighbor cases: wan (198.18.0.1/24, 2001:db8:0:1::1/64, lines 2-4)
+/// and lan (198.18.1.1/24, lines 5-7). Error line numbers in those tests count from here.
+let twoRoutedPorts = """
+ports:
+  - name: wan
+    device: net_null0
+    addresses: [198.18.0.1/24, "2001:db8:0:1::1/64"]
+  - name: lan
+    device: net_null1
+    addresses: [198.18.1.1/24]
+
+"""

@@ -5,16 +5,7 @@ import XCTest
 /// `via` may list several next hops (ECMP); each is checked like a single one, and the error
 /// points at the one that is wrong.
 final class MultipathRouteConfigTests: XCTestCase {
-    private let ports = """
-    ports:
-      - name: wan
-        device: net_null0
-        addresses: [198.18.0.1/24, "2001:db8:0:1::1/64"]
-      - name: lan
-        device: net_null1
-        addresses: [198.18.1.1/24]
-
-    """
+    private let ports = twoRoutedPorts
 
     func testAListOfNextHopsIsOneMultipathRoute() throws {
         let config = try accepted(ports + """

@@ -4,16 +4,7 @@ import XCTest
 /// Routes and neighbors: a usable next hop, exactly one of via/dev, known ports, and a
 /// neighbor whose family its port carries.
 final class RouteAndNeighborErrorTests: XCTestCase {
-    private let ports = """
-    ports:
-      - name: wan
-        device: net_null0
-        addresses: [198.18.0.1/24, "2001:db8:0:1::1/64"]
-      - name: lan
-        device: net_null1
-        addresses: [198.18.1.1/24]
-
-    """
+    private let ports = twoRoutedPorts
 
     func testViaOutsideEveryConnectedSubnetNamesTheRoute() {
         assertRefused(ports + """
