@@ -89,35 +89,92 @@ public struct BurstPipeline {
 
     /// Sorts `packets[0..<count]`, received on a port whose MAC is `portMAC` (48-bit wire-order
     /// value, as `MACAddress.value`). Outputs must have been reset since the last run.
+    ///
+    /// A burst of nothing but usual IPv4 frames (`IPv4FastPath`), the common case by far, takes
+    /// `runIPv4Burst`: no per-packet family, frame or length side arrays, one lookup, one loop.
+    /// The first frame the fast checks do not accept sends the rest of the burst through
+    /// `runMixed`, which runs the ordered checks and names every drop reason.
     @inlinable
     public mutating func run<Access: PacketAccess, Lookup: RouteLookup>(
         _ access: Access.Type, packets: UnsafePointer<OpaquePointer?>, count: Int, portMAC: UInt64,
         lookup: Lookup, adjacencies: UnsafePointer<Adjacency>, adjacencyCount: Int
     ) {
-        // Loop state lives in locals (registers), written back once: as struct fields they
-        // would be read-modify-written in memory for every packet.
-        var v4Count = 0
-        var v6Count = 0
-        var bytes: UInt64 = 0
+        // Loop state and the scratch pointers live in locals (registers): as struct fields they
+        // would be reloaded from memory for every packet, since any store through a pointer
+        // might have changed them.
+        let addresses = v4Addresses
         let macInMemory = EthernetInput.memoryOrder(portMAC)
-        // Stages 1 and 2: Ethernet, then IPv4/IPv6 validation; valid packets join a lookup batch.
-        // The usual IPv4 frame takes the fast path; anything else the ordered checks.
+        var bytes: UInt64 = 0
+        var fast = 0
+        while fast < count {
+            let packet = packets[fast].unsafelyUnwrapped
+            let frame = Access.data(packet)
+            let length = Access.length(packet)
+            let accepted = IPv4FastPath.acceptedLength(frame, length: length, portMAC: macInMemory,
+                                                       checksum: Access.checksumStatus(packet))
+            if accepted == 0 { break }
+            bytes &+= UInt64(truncatingIfNeeded: length)
+            trim(packet, Access.self, to: accepted, from: length)
+            addresses[fast] = IPv4Header.destination(UnsafeRawPointer(frame) + Ethernet.headerLength)
+            fast &+= 1
+        }
+        if fast == count {
+            receivedBytes = bytes
+            if count > 0 {
+                lookup.lookupIPv4(addresses, v4NextHops, count: count)
+                runIPv4Burst(Access.self, packets: packets, count: count, adjacencies: adjacencies, adjacencyCount: adjacencyCount)
+            }
+            return
+        }
+        runMixed(Access.self, packets: packets, count: count, accepted: fast, acceptedBytes: bytes, portMAC: portMAC,
+                 lookup: lookup, adjacencies: adjacencies, adjacencyCount: adjacencyCount)
+    }
+
+    /// Stage 4 for a burst whose every packet passed `IPv4FastPath` and whose next hops are in
+    /// `v4NextHops[0..<count]`, in arrival order. The frame and IP length are read again from
+    /// the packet (hot in cache) instead of being kept in side arrays.
+    @inlinable @inline(__always)
+    mutating func runIPv4Burst<Access: PacketAccess>(
+        _ access: Access.Type, packets: UnsafePointer<OpaquePointer?>, count: Int,
+        adjacencies: UnsafePointer<Adjacency>, adjacencyCount: Int
+    ) {
+        let nextHops = v4NextHops
+        var output = OutputCursor()
         for i in 0..<count {
+            let packet = packets[i].unsafelyUnwrapped
+            let frame = Access.data(packet)
+            let ipLength = IPv4Header.totalLength(UnsafeRawPointer(frame) + Ethernet.headerLength)
+            let verdict = IPForward.ipv4(frame: frame, ipLength: ipLength,
+                                         adjacency: adjacencies[Self.index(nextHops[i], adjacencyCount)],
+                                         adjacencies: adjacencies, adjacencyCount: adjacencyCount)
+            finish(packet, verdict, length: ipLength &+ Ethernet.headerLength, &output)
+        }
+        output.close(&self)
+    }
+
+    /// The general path: stages 1 and 2 with the ordered checks from packet `accepted` on (the
+    /// ones before it passed `IPv4FastPath`, their destinations are in `v4Addresses` and their
+    /// `acceptedBytes` counted), a bulk lookup per family, then stage 4 in arrival order.
+    @inlinable @inline(never)
+    mutating func runMixed<Access: PacketAccess, Lookup: RouteLookup>(
+        _ access: Access.Type, packets: UnsafePointer<OpaquePointer?>, count: Int, accepted: Int, acceptedBytes: UInt64,
+        portMAC: UInt64, lookup: Lookup, adjacencies: UnsafePointer<Adjacency>, adjacencyCount: Int
+    ) {
+        var v4Count = accepted
+        var v6Count = 0
+        var bytes = acceptedBytes
+        for i in 0..<accepted {
+            let frame = Access.data(packets[i].unsafelyUnwrapped)
+            frames[i] = frame
+            ipLength[i] = IPv4Header.totalLength(UnsafeRawPointer(frame) + Ethernet.headerLength)
+            family[i] = 4
+        }
+        for i in accepted..<count {
             let packet = packets[i].unsafelyUnwrapped
             let frame = Access.data(packet)
             let length = Access.length(packet)
             bytes &+= UInt64(truncatingIfNeeded: length)
             frames[i] = frame
-            let accepted = IPv4FastPath.acceptedLength(frame, length: length, portMAC: macInMemory,
-                                                       checksum: Access.checksumStatus(packet))
-            if accepted != 0 {
-                self.ipLength[i] = accepted
-                trim(packet, Access.self, to: accepted, from: length)
-                family[i] = 4
-                v4Addresses[v4Count] = IPv4Header.destination(UnsafeRawPointer(frame) + Ethernet.headerLength)
-                v4Count &+= 1
-                continue
-            }
             var kind: UInt8 = 0
             switch EthernetInput.classify(frame, length: length, portMAC: portMAC) {
             case .ipv4:
@@ -155,13 +212,9 @@ public struct BurstPipeline {
         if v6Count > 0 { lookup.lookupIPv6(v6Addresses, v6NextHops, count: v6Count) }
 
         // Stage 4, in arrival order: next hop, TTL, MTU, rewrite; then the port's list.
-        // The list being filled is tracked in locals while consecutive packets share a port
-        // (the usual case), and written back when the port changes and at the end.
         var j4 = 0
         var j6 = 0
-        var port = -1
-        var queued = 0
-        var queuedBytes: UInt64 = 0
+        var output = OutputCursor()
         for i in 0..<count {
             let kind = family[i]
             if kind == 0 { continue }
@@ -178,28 +231,47 @@ public struct BurstPipeline {
                                          adjacencies: adjacencies, adjacencyCount: adjacencyCount)
                 j6 &+= 1
             }
-            let packet = packets[i].unsafelyUnwrapped
-            switch verdict {
-            case .transmit(let egress):
-                let length = ipLength[i] &+ Ethernet.headerLength
-                if Int(egress) != port {
-                    if port >= 0 { transmitCount[port] = queued; transmitBytes[port] = queuedBytes }
-                    port = Int(egress)
-                    queued = transmitCount[port]
-                    queuedBytes = transmitBytes[port]
-                    if queued == 0 {
-                        touchedPorts[touchedCount] = port
-                        touchedCount &+= 1
-                    }
-                }
-                transmit[port &* BurstPipeline.capacity &+ queued] = packet
-                queued &+= 1
-                queuedBytes &+= UInt64(truncatingIfNeeded: length)
-            case .drop(let reason):
-                drop(packet, reason)
-            }
+            finish(packets[i].unsafelyUnwrapped, verdict, length: ipLength[i] &+ Ethernet.headerLength, &output)
         }
-        if port >= 0 { transmitCount[port] = queued; transmitBytes[port] = queuedBytes }
+        output.close(&self)
+    }
+
+    /// The port list being filled, tracked in locals while consecutive packets share a port
+    /// (the usual case) and written back when the port changes and at the end of the burst.
+    @usableFromInline
+    struct OutputCursor {
+        @usableFromInline var port = -1
+        @usableFromInline var queued = 0
+        @usableFromInline var bytes: UInt64 = 0
+        @inlinable init() {}
+
+        @inlinable @inline(__always)
+        func close(_ pipeline: inout BurstPipeline) {
+            if port >= 0 { pipeline.transmitCount[port] = queued; pipeline.transmitBytes[port] = bytes }
+        }
+    }
+
+    /// Queues a packet stage 4 has finished on its egress port's list, or drops it.
+    @inlinable @inline(__always)
+    mutating func finish(_ packet: OpaquePointer, _ verdict: IPForward.Verdict, length: Int, _ output: inout OutputCursor) {
+        switch verdict {
+        case .transmit(let egress):
+            if Int(egress) != output.port {
+                output.close(&self)
+                output.port = Int(egress)
+                output.queued = transmitCount[output.port]
+                output.bytes = transmitBytes[output.port]
+                if output.queued == 0 {
+                    touchedPorts[touchedCount] = output.port
+                    touchedCount &+= 1
+                }
+            }
+            transmit[output.port &* BurstPipeline.capacity &+ output.queued] = packet
+            output.queued &+= 1
+            output.bytes &+= UInt64(truncatingIfNeeded: length)
+        case .drop(let reason):
+            drop(packet, reason)
+        }
     }
 
     /// Ethernet padding (frames shorter than 60 bytes are padded on the wire) beyond the IP

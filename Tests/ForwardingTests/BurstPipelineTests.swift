@@ -79,6 +79,17 @@ final class BurstPipelineTests: XCTestCase {
             let outcomes = harness.run(picks.map { menu[$0] })
             XCTAssertEqual(outcomes.map(\.verdict), picks.map { alone[$0] })
         }
+        // Bursts of usual IPv4 frames (forwarded, expired, local, too big: the one-loop burst
+        // path) with, in half of them, one other frame at a random slot, so the general path
+        // takes over after a prefix of every length.
+        let usualIPv4 = [0, 2, 4, 6, 10, 12]
+        for round in 0..<300 {
+            let count = Int.random(in: 1...BurstPipeline.capacity, using: &rng)
+            var picks = (0..<count).map { _ in usualIPv4.randomElement(using: &rng)! }
+            if round % 2 == 1 { picks[Int.random(in: 0..<count, using: &rng)] = Int.random(in: 0..<menu.count, using: &rng) }
+            let outcomes = harness.run(picks.map { menu[$0] })
+            XCTAssertEqual(outcomes.map(\.verdict), picks.map { alone[$0] }, "round \(round)")
+        }
     }
 
     /// A short burst writes verdicts for its own packets and leaves later slots alone.
