@@ -10,6 +10,9 @@ public struct IPv4FIB: @unchecked Sendable {
     public let pointer: OpaquePointer
     /// Which lookup rte_fib ended up using, for the startup log.
     public let lookupKind: String
+    /// The table read in place for single lookups; `isAvailable` false when the shim did not
+    /// recognise rte_fib's private layout (cdpdk_fib.h), and then only bulk lookups are used.
+    public let direct: DirectIPv4Table
 
     public init(name: String, socket: Int32, maxRoutes: Int, tbl8Groups: Int, defaultNextHop: UInt64) throws {
         var conf = rte_fib_conf()
@@ -23,13 +26,18 @@ public struct IPv4FIB: @unchecked Sendable {
             throw DPDKError.fromErrno("rte_fib_create (IPv4, \(maxRoutes) routes, \(tbl8Groups) tbl8 groups)")
         }
         pointer = fib
+        var view = cdpdk_dir24_8_view()
+        direct = cdpdk_fib_dir24_8_view(fib, UInt32(tbl8Groups), defaultNextHop, &view) == 0
+            ? DirectIPv4Table(tbl24: view.tbl24, tbl8: view.tbl8) : DirectIPv4Table(tbl24: nil, tbl8: nil)
         // The AVX-512 bulk lookup exists only when EAL allows 512-bit SIMD and the CPU has it.
+        let bulk: String
         if rte_fib_select_lookup(fib, RTE_FIB_LOOKUP_DIR24_8_VECTOR_AVX512) == 0 {
-            lookupKind = "dir24_8 avx512"
+            bulk = "avx512"
         } else {
             _ = rte_fib_select_lookup(fib, RTE_FIB_LOOKUP_DIR24_8_SCALAR_MACRO)
-            lookupKind = "dir24_8 scalar"
+            bulk = "scalar"
         }
+        lookupKind = direct.isAvailable ? "dir24_8 inline, bulk \(bulk)" : "dir24_8 \(bulk)"
     }
 
     /// Adds or replaces a prefix.
@@ -72,6 +80,33 @@ public struct IPv4FIB: @unchecked Sendable {
     }
 
     public func free() { rte_fib_free(pointer) }
+}
+
+/// rte_fib's DIR-24-8 table with 4-byte next hops, read in place: the lookup of one address,
+/// inlined into the worker's fast pass (cdpdk_fib.h says why, and how the layout is checked).
+/// It reads what rte_fib_lookup_bulk reads, so the table copies and RCU work as for bulk.
+public struct DirectIPv4Table: @unchecked Sendable {
+    @usableFromInline let tbl24: UnsafePointer<UInt32>?
+    @usableFromInline let tbl8: UnsafePointer<UInt32>?
+
+    init(tbl24: UnsafePointer<UInt32>?, tbl8: UnsafePointer<UInt32>?) {
+        self.tbl24 = tbl24
+        self.tbl8 = tbl8
+    }
+
+    public var isAvailable: Bool { tbl24 != nil && tbl8 != nil }
+
+    /// The next hop of `address` (host byte order). Only when `isAvailable`. An entry is the
+    /// next hop shifted left by one, its low bit set when it names a tbl8 group of 256 entries
+    /// for the address's last octet.
+    @inlinable @inline(__always)
+    public func lookup(_ address: UInt32) -> UInt64 {
+        var entry = tbl24.unsafelyUnwrapped[Int(address >> 8)]
+        if entry & 1 != 0 {
+            entry = tbl8.unsafelyUnwrapped[Int(entry >> 1) &* 256 &+ Int(address & 0xFF)]
+        }
+        return UInt64(entry >> 1)
+    }
 }
 
 /// The IPv6 forwarding table: DPDK rte_fib6, TRIE with 4-byte next hops.

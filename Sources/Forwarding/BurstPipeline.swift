@@ -103,36 +103,46 @@ public struct BurstPipeline {
         // would be reloaded from memory for every packet, since any store through a pointer
         // might have changed them.
         let addresses = v4Addresses
-        let macInMemory = EthernetInput.memoryOrder(portMAC)
+        let nextHops = v4NextHops
+        let single = lookup.looksUpIPv4Singly
+        let expected = IPv4FastPath.Expected(portMAC: portMAC)
         var bytes: UInt64 = 0
         var fast = 0
         while fast < count {
             let packet = packets[fast].unsafelyUnwrapped
             let frame = Access.data(packet)
             let length = Access.length(packet)
-            let accepted = IPv4FastPath.acceptedLength(frame, length: length, portMAC: macInMemory,
+            let accepted = IPv4FastPath.acceptedLength(frame, length: length, expected: expected,
                                                        checksum: Access.checksumStatus(packet))
             if accepted == 0 { break }
             bytes &+= UInt64(truncatingIfNeeded: length)
             trim(packet, Access.self, to: accepted, from: length)
-            addresses[fast] = IPv4Header.destination(UnsafeRawPointer(frame) + Ethernet.headerLength)
+            let destination = IPv4Header.destination(UnsafeRawPointer(frame) + Ethernet.headerLength)
+            // Stage 3 here when the table can be read in place: the load is issued as early as
+            // can be, and overlaps the next packets' checks.
+            if single { nextHops[fast] = lookup.lookupIPv4(destination) } else { addresses[fast] = destination }
             fast &+= 1
         }
         if fast == count {
             receivedBytes = bytes
             if count > 0 {
-                lookup.lookupIPv4(addresses, v4NextHops, count: count)
+                if !single { lookup.lookupIPv4(addresses, nextHops, count: count) }
                 runIPv4Burst(Access.self, packets: packets, count: count, adjacencies: adjacencies, adjacencyCount: adjacencyCount)
             }
             return
         }
-        runMixed(Access.self, packets: packets, count: count, accepted: fast, acceptedBytes: bytes, portMAC: portMAC,
-                 lookup: lookup, adjacencies: adjacencies, adjacencyCount: adjacencyCount)
+        runMixed(Access.self, packets: packets, count: count, accepted: fast, acceptedBytes: bytes, prefixLookedUp: single,
+                 portMAC: portMAC, lookup: lookup, adjacencies: adjacencies, adjacencyCount: adjacencyCount)
     }
 
     /// Stage 4 for a burst whose every packet passed `IPv4FastPath` and whose next hops are in
     /// `v4NextHops[0..<count]`, in arrival order. The frame and IP length are read again from
     /// the packet (hot in cache) instead of being kept in side arrays.
+    ///
+    /// Packets forwarded out of the same port as the one before them, the usual case, go
+    /// through the inner loop: no call, nothing else in registers, the list's count and bytes in
+    /// locals. Any other packet (the first, a change of port, a drop, a multipath route) takes
+    /// one step of the general code, and then the inner loop resumes.
     @inlinable @inline(__always)
     mutating func runIPv4Burst<Access: PacketAccess>(
         _ access: Access.Type, packets: UnsafePointer<OpaquePointer?>, count: Int,
@@ -140,7 +150,31 @@ public struct BurstPipeline {
     ) {
         let nextHops = v4NextHops
         var output = OutputCursor()
-        for i in 0..<count {
+        var i = 0
+        while true {
+            if output.port >= 0 {
+                let list = transmit + output.port &* BurstPipeline.capacity
+                var queued = output.queued
+                var bytes = output.bytes
+                while i < count {
+                    let packet = packets[i].unsafelyUnwrapped
+                    let frame = Access.data(packet)
+                    let header = frame + Ethernet.headerLength
+                    let ipLength = IPv4Header.totalLength(header)
+                    let adjacency = adjacencies[Self.index(nextHops[i], adjacencyCount)]
+                    guard adjacency.action == .forward && Int(adjacency.port) == output.port
+                            && IPv4Header.ttl(header) > 1 && ipLength <= Int(adjacency.mtu) else { break }
+                    IPv4Header.decrementTTL(header)
+                    adjacency.rewrite.apply(to: frame)
+                    list[queued] = packet
+                    queued &+= 1
+                    bytes &+= UInt64(truncatingIfNeeded: ipLength &+ Ethernet.headerLength)
+                    i &+= 1
+                }
+                output.queued = queued
+                output.bytes = bytes
+            }
+            if i == count { break }
             let packet = packets[i].unsafelyUnwrapped
             let frame = Access.data(packet)
             let ipLength = IPv4Header.totalLength(UnsafeRawPointer(frame) + Ethernet.headerLength)
@@ -148,17 +182,19 @@ public struct BurstPipeline {
                                          adjacency: adjacencies[Self.index(nextHops[i], adjacencyCount)],
                                          adjacencies: adjacencies, adjacencyCount: adjacencyCount)
             finish(packet, verdict, length: ipLength &+ Ethernet.headerLength, &output)
+            i &+= 1
         }
         output.close(&self)
     }
 
     /// The general path: stages 1 and 2 with the ordered checks from packet `accepted` on (the
-    /// ones before it passed `IPv4FastPath`, their destinations are in `v4Addresses` and their
-    /// `acceptedBytes` counted), a bulk lookup per family, then stage 4 in arrival order.
+    /// ones before it passed `IPv4FastPath`, their `acceptedBytes` are counted, and their next
+    /// hops are in `v4NextHops` when `prefixLookedUp`, else their destinations in
+    /// `v4Addresses`), a bulk lookup per family, then stage 4 in arrival order.
     @inlinable @inline(never)
     mutating func runMixed<Access: PacketAccess, Lookup: RouteLookup>(
         _ access: Access.Type, packets: UnsafePointer<OpaquePointer?>, count: Int, accepted: Int, acceptedBytes: UInt64,
-        portMAC: UInt64, lookup: Lookup, adjacencies: UnsafePointer<Adjacency>, adjacencyCount: Int
+        prefixLookedUp: Bool, portMAC: UInt64, lookup: Lookup, adjacencies: UnsafePointer<Adjacency>, adjacencyCount: Int
     ) {
         var v4Count = accepted
         var v6Count = 0
@@ -207,8 +243,9 @@ public struct BurstPipeline {
         }
         receivedBytes = bytes
 
-        // Stage 3: one bulk lookup per family.
-        if v4Count > 0 { lookup.lookupIPv4(v4Addresses, v4NextHops, count: v4Count) }
+        // Stage 3: one bulk lookup per family (IPv4 after the prefix, when that is looked up).
+        let from = prefixLookedUp ? accepted : 0
+        if v4Count > from { lookup.lookupIPv4(v4Addresses + from, v4NextHops + from, count: v4Count &- from) }
         if v6Count > 0 { lookup.lookupIPv6(v6Addresses, v6NextHops, count: v6Count) }
 
         // Stage 4, in arrival order: next hop, TTL, MTU, rewrite; then the port's list.

@@ -35,4 +35,10 @@ public struct ReferenceRouteTable: RouteLookup {
     public func lookupIPv6(_ addresses: UnsafeMutablePointer<UInt8>, _ nextHops: UnsafeMutablePointer<UInt64>, count: Int) {
         for i in 0..<count { nextHops[i] = UInt64(lookup(IPv6Address(bytes: addresses + i * 16))) }
     }
+
+    /// Single lookups as the fast path makes them with rte_fib: the pipeline tests that use this
+    /// table take that path, those with a bulk-only lookup (RecordingLookup) the other.
+    public var looksUpIPv4Singly: Bool { true }
+
+    public func lookupIPv4(_ address: UInt32) -> UInt64 { UInt64(lookup(IPv4Address(address))) }
 }

@@ -8,4 +8,21 @@ public protocol RouteLookup {
     func lookupIPv4(_ addresses: UnsafeMutablePointer<UInt32>, _ nextHops: UnsafeMutablePointer<UInt64>, count: Int)
     /// Same for IPv6; `addresses` holds `count` 16-byte addresses in network order, back to back.
     func lookupIPv6(_ addresses: UnsafeMutablePointer<UInt8>, _ nextHops: UnsafeMutablePointer<UInt64>, count: Int)
+    /// True when `lookupIPv4(_:)` on one address is cheaper than its share of a bulk call: the
+    /// pipeline then looks each usual IPv4 frame up as it reads its destination (read once
+    /// per burst).
+    var looksUpIPv4Singly: Bool { get }
+    /// The next-hop index for one address (host byte order).
+    func lookupIPv4(_ address: UInt32) -> UInt64
+}
+
+extension RouteLookup {
+    public var looksUpIPv4Singly: Bool { false }
+
+    public func lookupIPv4(_ address: UInt32) -> UInt64 {
+        var address = address
+        var nextHop: UInt64 = 0
+        lookupIPv4(&address, &nextHop, count: 1)
+        return nextHop
+    }
 }

@@ -50,6 +50,19 @@ final class FIBTests: XCTestCase {
             reference.remove(prefix)
         }
         try compare(count: 20000, rng: &rng) { addresses, hops, n in fib.lookup(addresses, hops, count: n) } reference: { reference.lookup(IPv4Address($0)) }
+        // The worker's single lookups read the table in place (cdpdk_fib.h): they must agree too,
+        // through tbl8 groups (the /25-/32 prefixes) and misses (1/8 holds no route).
+        XCTAssertTrue(fib.direct.isAvailable, "rte_fib's DIR-24-8 layout was not recognised")
+        try compare(count: 20000, rng: &rng) { addresses, hops, n in
+            for i in 0..<n { hops[i] = fib.direct.lookup(addresses[i]) }
+        } reference: { reference.lookup(IPv4Address($0)) }
+        // Random addresses rarely fall in a tbl8 group; addresses inside every prefix do.
+        var inside = 0
+        for prefix in prefixes {
+            let address = prefix.address.value | (UInt32.random(in: 0...UInt32.max, using: &rng) & ~IPv4Prefix.mask(prefix.length))
+            if fib.direct.lookup(address) != UInt64(reference.lookup(IPv4Address(address))) { inside += 1 }
+        }
+        XCTAssertEqual(inside, 0, "single lookups of addresses inside the prefixes that disagree")
     }
 
     private func compare(count: Int, rng: inout SeededGenerator,

@@ -6,10 +6,10 @@ import Packet
 /// IP length when it accepts. It may decline a valid frame (options, for instance): those go
 /// through the ordered checks, which accept them.
 final class IPv4FastPathTests: XCTestCase {
-    private let portMAC = EthernetInput.memoryOrder(Fixture.port0MAC.value)
+    private let expected = IPv4FastPath.Expected(portMAC: Fixture.port0MAC.value)
 
     private func fast(_ frame: [UInt8], _ checksum: IPv4Input.ChecksumStatus = .unknown) -> Int {
-        frame.withUnsafeBytes { IPv4FastPath.acceptedLength($0.baseAddress!, length: frame.count, portMAC: portMAC, checksum: checksum) }
+        frame.withUnsafeBytes { IPv4FastPath.acceptedLength($0.baseAddress!, length: frame.count, expected: expected, checksum: checksum) }
     }
 
     /// What stages 1 and 2 decide through the ordered checks: the IP length, or nil for a drop.
