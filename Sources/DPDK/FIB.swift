@@ -76,7 +76,15 @@ public struct IPv4FIB: @unchecked Sendable {
     /// Addresses in host byte order.
     @inlinable @inline(__always)
     public func lookup(_ addresses: UnsafeMutablePointer<UInt32>, _ nextHops: UnsafeMutablePointer<UInt64>, count: Int) {
-        _ = rte_fib_lookup_bulk(pointer, addresses, nextHops, Int32(count))
+        Self.lookup(pointer, addresses, nextHops, count: count)
+    }
+
+    /// The same through the bare handle: the worker's lookup holds handles, not IPv4FIB values,
+    /// whose `lookupKind` string would be retained and released with every copy.
+    @inlinable @inline(__always)
+    public static func lookup(_ fib: OpaquePointer, _ addresses: UnsafeMutablePointer<UInt32>,
+                              _ nextHops: UnsafeMutablePointer<UInt64>, count: Int) {
+        _ = rte_fib_lookup_bulk(fib, addresses, nextHops, Int32(count))
     }
 
     public func free() { rte_fib_free(pointer) }
@@ -94,7 +102,14 @@ public struct DirectIPv4Table: @unchecked Sendable {
         self.tbl8 = tbl8
     }
 
-    public var isAvailable: Bool { tbl24 != nil && tbl8 != nil }
+    @inlinable public var isAvailable: Bool { tbl24 != nil && tbl8 != nil }
+
+    /// Starts loading the tbl24 entry of `address` into the cache, without waiting for it.
+    /// Only when `isAvailable`.
+    @inlinable @inline(__always)
+    public func prefetch(_ address: UInt32) {
+        cdpdk_prefetch0(tbl24.unsafelyUnwrapped + Int(address >> 8))
+    }
 
     /// The next hop of `address` (host byte order). Only when `isAvailable`. An entry is the
     /// next hop shifted left by one, its low bit set when it names a tbl8 group of 256 entries
@@ -224,7 +239,14 @@ public struct IPv6FIB: @unchecked Sendable {
     /// `addresses`: `count` 16-byte addresses in network order, back to back.
     @inlinable @inline(__always)
     public func lookup(_ addresses: UnsafeMutablePointer<UInt8>, _ nextHops: UnsafeMutablePointer<UInt64>, count: Int) {
-        _ = cdpdk_fib6_lookup_bulk(pointer, addresses, nextHops, Int32(count))
+        Self.lookup(pointer, addresses, nextHops, count: count)
+    }
+
+    /// The same through the bare handle (see `IPv4FIB.lookup(_:_:_:count:)`).
+    @inlinable @inline(__always)
+    public static func lookup(_ fib: OpaquePointer, _ addresses: UnsafeMutablePointer<UInt8>,
+                              _ nextHops: UnsafeMutablePointer<UInt64>, count: Int) {
+        _ = cdpdk_fib6_lookup_bulk(fib, addresses, nextHops, Int32(count))
     }
 
     public func free() { rte_fib6_free(pointer) }

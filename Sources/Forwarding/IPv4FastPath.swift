@@ -19,24 +19,25 @@ public enum IPv4FastPath {
     public struct Expected {
         /// The port's MAC as the high 48 bits of a little-endian 8-byte load of the frame.
         public let destination: UInt64
-        /// `unicastFirstOctet`, read once here rather than once per packet (a global's address).
+        /// A table from `makeUnicastFirstOctetTable`.
         public let unicastFirstOctet: UnsafePointer<UInt8>
 
         /// `portMAC` as `MACAddress.value` (48-bit wire-order value).
         @inlinable @inline(__always)
-        public init(portMAC: UInt64) {
+        public init(portMAC: UInt64, unicastFirstOctet: UnsafePointer<UInt8>) {
             destination = EthernetInput.memoryOrder(portMAC) << 16
-            unicastFirstOctet = IPv4FastPath.unicastFirstOctet
+            self.unicastFirstOctet = unicastFirstOctet
         }
     }
 
-    /// 1 for each first octet the fast path accepts as source or destination (1-223 but 127),
-    /// 0 for the rest.
-    public static let unicastFirstOctet: UnsafePointer<UInt8> = {
+    /// A new 256-byte table, 1 for each first octet the fast path accepts as source or
+    /// destination (1-223 but 127), 0 for the rest; the caller owns it. Each pipeline holds its
+    /// own: a global table would be a lazy global, and its accessor a swift_once call per burst.
+    public static func makeUnicastFirstOctetTable() -> UnsafeMutablePointer<UInt8> {
         let table = UnsafeMutablePointer<UInt8>.allocate(capacity: 256)
         for octet in 0..<256 { table[octet] = (1...223).contains(octet) && octet != 127 ? 1 : 0 }
-        return UnsafePointer(table)
-    }()
+        return table
+    }
 
     /// The IP total length of an accepted frame, or 0 when the frame needs the ordered checks.
     @inlinable @inline(__always)

@@ -36,8 +36,9 @@ public struct ReferenceRouteTable: RouteLookup {
         for i in 0..<count { nextHops[i] = UInt64(lookup(IPv6Address(bytes: addresses + i * 16))) }
     }
 
-    /// Single lookups as the fast path makes them with rte_fib: the pipeline tests that use this
-    /// table take that path, those with a bulk-only lookup (RecordingLookup) the other.
+    /// Single lookups as the worker makes them with rte_fib: the pipeline tests that use this
+    /// table take that road for usual bursts, those with a bulk-only lookup (RecordingLookup)
+    /// the other.
     public var looksUpIPv4Singly: Bool { true }
 
     public func lookupIPv4(_ address: UInt32) -> UInt64 { UInt64(lookup(IPv4Address(address))) }

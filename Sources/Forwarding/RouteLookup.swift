@@ -9,15 +9,20 @@ public protocol RouteLookup {
     /// Same for IPv6; `addresses` holds `count` 16-byte addresses in network order, back to back.
     func lookupIPv6(_ addresses: UnsafeMutablePointer<UInt8>, _ nextHops: UnsafeMutablePointer<UInt64>, count: Int)
     /// True when `lookupIPv4(_:)` on one address is cheaper than its share of a bulk call: the
-    /// pipeline then looks each usual IPv4 frame up as it reads its destination (read once
-    /// per burst).
+    /// pipeline then looks up a burst of usual IPv4 frames in a loop of single lookups (read
+    /// once per burst).
     var looksUpIPv4Singly: Bool { get }
     /// The next-hop index for one address (host byte order).
     func lookupIPv4(_ address: UInt32) -> UInt64
+    /// A hint that `lookupIPv4(_:)` of this address comes soon: start loading what it reads.
+    /// Only called when `looksUpIPv4Singly`.
+    func prefetchIPv4(_ address: UInt32)
 }
 
 extension RouteLookup {
     public var looksUpIPv4Singly: Bool { false }
+
+    public func prefetchIPv4(_ address: UInt32) {}
 
     public func lookupIPv4(_ address: UInt32) -> UInt64 {
         var address = address

@@ -6,7 +6,8 @@ import Packet
 /// IP length when it accepts. It may decline a valid frame (options, for instance): those go
 /// through the ordered checks, which accept them.
 final class IPv4FastPathTests: XCTestCase {
-    private let expected = IPv4FastPath.Expected(portMAC: Fixture.port0MAC.value)
+    private static let unicastFirstOctet = IPv4FastPath.makeUnicastFirstOctetTable()
+    private let expected = IPv4FastPath.Expected(portMAC: Fixture.port0MAC.value, unicastFirstOctet: IPv4FastPathTests.unicastFirstOctet)
 
     private func fast(_ frame: [UInt8], _ checksum: IPv4Input.ChecksumStatus = .unknown) -> Int {
         frame.withUnsafeBytes { IPv4FastPath.acceptedLength($0.baseAddress!, length: frame.count, expected: expected, checksum: checksum) }
