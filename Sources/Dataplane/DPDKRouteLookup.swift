@@ -12,12 +12,15 @@ public struct DPDKRouteLookup: RouteLookup {
     @usableFromInline let ipv4: OpaquePointer
     @usableFromInline let ipv6: OpaquePointer
     @usableFromInline let direct: DirectIPv4Table
+    @usableFromInline let prefetch: Bool
 
+    /// `prefetch`: the slot's `prefetchIPv4` (whether the table is large enough to gain).
     @inlinable @inline(__always)
-    public init(ipv4: IPv4FIB, ipv6: IPv6FIB) {
+    public init(ipv4: IPv4FIB, ipv6: IPv6FIB, prefetch: Bool = false) {
         self.ipv4 = ipv4.pointer
         self.ipv6 = ipv6.pointer
         direct = ipv4.direct
+        self.prefetch = prefetch
     }
 
     @inlinable @inline(__always)
@@ -32,6 +35,9 @@ public struct DPDKRouteLookup: RouteLookup {
 
     @inlinable
     public var looksUpIPv4Singly: Bool { direct.isAvailable }
+
+    @inlinable
+    public var prefetchesIPv4: Bool { prefetch && direct.isAvailable }
 
     @inlinable @inline(__always)
     public func lookupIPv4(_ address: UInt32) -> UInt64 { direct.lookup(address) }

@@ -211,7 +211,7 @@ public struct Worker {
         // the optimizer cannot see through retains them (test_hot_path_profile.py caught it).
         let slot = slots + Int(SharedMemory.loadAcquire(active))
         pipeline.run(MbufAccess.self, packets: packets, count: count, portMAC: portMACs[portIndex],
-                     lookup: DPDKRouteLookup(ipv4: slot.pointee.ipv4, ipv6: slot.pointee.ipv6),
+                     lookup: DPDKRouteLookup(ipv4: slot.pointee.ipv4, ipv6: slot.pointee.ipv6, prefetch: slot.pointee.prefetchIPv4),
                      adjacencies: slot.pointee.adjacencies, adjacencyCount: slot.pointee.adjacencyCount)
         if countsPortRx { counters.addPortRx(portIndex, packets: UInt64(count), bytes: pipeline.receivedBytes) }
         if pipeline.dropCount > 0 { handleDrops(port: portIndex, slot: slot) }

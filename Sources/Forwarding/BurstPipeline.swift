@@ -107,6 +107,7 @@ public struct BurstPipeline {
         let addresses = v4Addresses
         let nextHops = v4NextHops
         let single = lookup.looksUpIPv4Singly
+        let prefetch = lookup.prefetchesIPv4
         let expected = IPv4FastPath.Expected(portMAC: portMAC, unicastFirstOctet: unicastFirstOctet)
         var bytes: UInt64 = 0
         var fast = 0
@@ -123,7 +124,7 @@ public struct BurstPipeline {
             addresses[fast] = destination
             // The table entry is fetched while the rest of the burst is checked: with a large
             // table most lookups would otherwise miss the cache, one after the other.
-            if single { lookup.prefetchIPv4(destination) }
+            if prefetch { lookup.prefetchIPv4(destination) }
             fast &+= 1
         }
         if fast == count {

@@ -14,13 +14,18 @@ public protocol RouteLookup {
     var looksUpIPv4Singly: Bool { get }
     /// The next-hop index for one address (host byte order).
     func lookupIPv4(_ address: UInt32) -> UInt64
+    /// True when the pipeline should call `prefetchIPv4(_:)` for each usual IPv4 frame as it
+    /// reads its destination (read once per burst): worth it for a table too large for the
+    /// cache, a cost for a small one.
+    var prefetchesIPv4: Bool { get }
     /// A hint that `lookupIPv4(_:)` of this address comes soon: start loading what it reads.
-    /// Only called when `looksUpIPv4Singly`.
     func prefetchIPv4(_ address: UInt32)
 }
 
 extension RouteLookup {
     public var looksUpIPv4Singly: Bool { false }
+
+    public var prefetchesIPv4: Bool { false }
 
     public func prefetchIPv4(_ address: UInt32) {}
 
