@@ -65,6 +65,20 @@ final class FIBTests: XCTestCase {
         XCTAssertEqual(inside, 0, "single lookups of addresses inside the prefixes that disagree")
     }
 
+    /// DPDK rounds the tbl8 group count up to a multiple of 64; any configured count must still
+    /// let the worker read the table in place (the layout check once refused 100 or 1000).
+    func testTableIsReadInPlaceForAnyGroupCount() throws {
+        for groups in [16, 64, 100, 1000, 2048] {
+            let fib = try IPv4FIB(name: "t4g\(groups)_\(UInt32.random(in: 0...99999))", socket: 0, maxRoutes: 64,
+                                  tbl8Groups: groups, defaultNextHop: 0)
+            defer { fib.free() }
+            XCTAssertTrue(fib.direct.isAvailable, "\(groups) tbl8 groups")
+            try fib.add(IPv4Prefix("198.18.7.128/25")!, nextHop: 9)
+            XCTAssertEqual(fib.direct.lookup(IPv4Address("198.18.7.200")!.value), 9)
+            XCTAssertEqual(fib.direct.lookup(IPv4Address("198.18.7.100")!.value), 0)
+        }
+    }
+
     private func compare(count: Int, rng: inout SeededGenerator,
                          lookup: (UnsafeMutablePointer<UInt32>, UnsafeMutablePointer<UInt64>, Int) -> Void,
                          reference: (UInt32) -> UInt32) throws {

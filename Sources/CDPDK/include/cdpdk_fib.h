@@ -37,8 +37,8 @@ static inline uint32_t *cdpdk_fib6_tbl8_counters(struct rte_fib6 *fib) {
  * the tbl8 bitmap pointer, then tbl24 at the next cache line. An entry of a table with 4-byte
  * next hops is (next hop << 1) | extended; an extended tbl24 entry names a 256-entry tbl8
  * group. cdpdk_fib_dir24_8_view checks every field it can against what swiftfwd asked for
- * (tbl8 groups, next-hop size, default next hop) and refuses the table when one differs: the
- * worker then keeps rte_fib_lookup_bulk. Tests/DPDKTests/FIBTests.swift compares both lookups.
+ * (tbl8 groups, rounded up to a multiple of 64 as DPDK does; next-hop size; default next hop)
+ * and refuses the table when one differs: the worker then keeps rte_fib_lookup_bulk. Tests/DPDKTests/FIBTests.swift compares both lookups.
  */
 struct cdpdk_dir24_8_layout {
     uint32_t number_tbl8s;
@@ -60,7 +60,9 @@ struct cdpdk_dir24_8_view {
 static inline int cdpdk_fib_dir24_8_view(struct rte_fib *fib, uint32_t tbl8_groups, uint64_t default_nh,
                                          struct cdpdk_dir24_8_view *view) {
     struct cdpdk_dir24_8_layout *dp = (struct cdpdk_dir24_8_layout *)rte_fib_get_dp(fib);
-    if (dp == NULL || dp->number_tbl8s != tbl8_groups || dp->nh_sz != RTE_FIB_DIR24_8_4B ||
+    /* dir24_8_create rounds the group count up to whole 64-bit bitmap words. */
+    uint32_t groups = (tbl8_groups + 63u) & ~63u;
+    if (dp == NULL || dp->number_tbl8s != groups || dp->nh_sz != RTE_FIB_DIR24_8_4B ||
         dp->def_nh != default_nh || dp->tbl8 == NULL)
         return -1;
     view->tbl24 = (const uint32_t *)dp->tbl24;
